@@ -1,0 +1,77 @@
+"""The one exception tree of ragwarden.
+
+    RagwardenError
+    ├── ConfigurationError          settings missing, placeholder secrets, unknown modes (permanent)
+    ├── InvalidRequestError         a caller's bad input: empty query, limit out of range (permanent, 4xx)
+    │   └── DocumentTooLargeError
+    ├── AuthenticationError         who is asking could not be established (401)
+    ├── NotFoundError               no such thing *for this caller* (404; also hides forbidden documents)
+    ├── AccessControlError          an ACL that cannot be read or is not understood (permanent: fail closed)
+    ├── ItemError                   one document could not be processed (permanent for that item)
+    │   ├── ParseError
+    │   └── UnsupportedFormatError
+    ├── IntegrityError              a retrieval hit that does not match the caller's scope (internal, never shown)
+    └── TransientError              may succeed when retried
+        ├── DirectoryUnavailableError   groups cannot be resolved (503)
+        └── IndexUnavailableError
+
+The HTTP mapping of these classes lives in exactly one table, in ``ragwarden.api.errors``.
+"""
+
+from __future__ import annotations
+
+
+class RagwardenError(Exception):
+    """Base of every error ragwarden raises on purpose."""
+
+
+class ConfigurationError(RagwardenError):
+    """The configuration is missing, contradictory or unsafe."""
+
+
+class InvalidRequestError(RagwardenError):
+    """A caller sent input that cannot be served."""
+
+
+class DocumentTooLargeError(InvalidRequestError):
+    """An item exceeds the configured size limit."""
+
+
+class AuthenticationError(RagwardenError):
+    """The caller's identity could not be established."""
+
+
+class NotFoundError(RagwardenError):
+    """Nothing by that name exists for this caller (forbidden things are reported the same way)."""
+
+
+class AccessControlError(RagwardenError):
+    """An access-control list is missing, unreadable or not understood."""
+
+
+class ItemError(RagwardenError):
+    """One document failed; the run goes on."""
+
+
+class ParseError(ItemError):
+    """The document's content could not be read (corrupt, encrypted, empty)."""
+
+
+class UnsupportedFormatError(ItemError):
+    """The document's format is not one we parse."""
+
+
+class IntegrityError(RagwardenError):
+    """An internal invariant was broken (e.g. a search hit outside the caller's scope)."""
+
+
+class TransientError(RagwardenError):
+    """A failure that may go away when retried."""
+
+
+class DirectoryUnavailableError(TransientError):
+    """The identity directory cannot be reached and no fresh cached answer exists."""
+
+
+class IndexUnavailableError(TransientError):
+    """The vector index cannot be reached."""

@@ -1,0 +1,98 @@
+"""Ports: the small protocols the layers meet at. Conveniences derive from the one essential method."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Literal, Protocol, runtime_checkable
+
+from ragwarden.core.models import (
+    AccessControl,
+    AccessScope,
+    FailedItem,
+    IndexedChunk,
+    SearchHit,
+    SourceDocument,
+)
+
+SearchMode = Literal["hybrid", "dense", "sparse"]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into dense vectors of a fixed dimension."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed_batch(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+def embed_query(embedder: Embedder, text: str) -> list[float]:
+    """One query vector, derived from :meth:`Embedder.embed_batch`."""
+    return embedder.embed_batch([text])[0]
+
+
+@runtime_checkable
+class VectorIndex(Protocol):
+    """Chunks with dense + BM25 vectors and ACL payload; every read takes the caller's scope.
+
+    Adapters compute the BM25 sparse vectors themselves from ``IndexedChunk.text`` and the query
+    text, so both adapters rank alike. Only ``ragwarden.retrieval.retriever`` calls :meth:`search`.
+    """
+
+    def ensure_collection(self, dimension: int) -> None:
+        """Create the collection and its ACL payload indexes before the first point is written."""
+
+    def upsert(self, chunks: Sequence[IndexedChunk]) -> None: ...
+
+    def delete_documents(self, doc_ids: Sequence[str]) -> None: ...
+
+    def restamp_acl(self, doc_ids: Sequence[str], acl: AccessControl) -> None:
+        """Overwrite the ACL payload of every chunk of ``doc_ids`` without touching vectors."""
+
+    def search(
+        self,
+        scope: AccessScope,
+        dense: Sequence[float],
+        text: str,
+        limit: int,
+        mode: SearchMode = "hybrid",
+        exact: bool = False,
+    ) -> list[SearchHit]:
+        """ACL-filtered search; the filter is applied inside the vector search."""
+
+    def document_chunks(self, scope: AccessScope, doc_id: str, limit: int = 1000) -> list[SearchHit]:
+        """The chunks of one document, filtered by ``scope`` (empty if the caller may not see it)."""
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class Connector(Protocol):
+    """A source of documents with their ACLs. Streams; never raises for one bad item."""
+
+    @property
+    def source(self) -> str: ...
+
+    def scan(self) -> Iterator[SourceDocument | FailedItem]:
+        """Every document at the source, with ACL and content hash (or a failure per item)."""
+
+    def read(self, document: SourceDocument) -> bytes:
+        """The document's bytes."""
+
+
+class PrincipalResolver(Protocol):
+    """Who is asking: a user name to the caller's access scope."""
+
+    def resolve(self, user: str) -> AccessScope:
+        """All tokens of ``user``; unknown or disabled users get an empty scope.
+
+        Raises ``DirectoryUnavailableError`` when the directory cannot answer.
+        """
+
+    def describe(self, token: str) -> str:
+        """A human-readable name for a token (for explain / whoami)."""
