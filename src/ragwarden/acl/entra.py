@@ -1,0 +1,434 @@
+"""Who is asking, according to Entra ID: bearer JWTs checked against the tenant's keys, groups from Graph.
+
+A caller's groups come from Microsoft Graph ``/users/{id}/transitiveMemberOf`` (every nested group,
+paged), read with an app-only token from ``msal`` -- never from the token's ``groups`` claim, which
+stops at 200 groups (overage) and would silently drop the rest. Users and groups synced from Active
+Directory also carry their ``onPremisesSecurityIdentifier``, so file-share ACLs (SIDs) match Entra
+callers. Graph outages, throttling beyond the retry budget and malformed answers raise
+:class:`DirectoryUnavailableError`: a partial group list could miss a deny entry.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import re
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import jwt
+
+from ragwarden.acl import tokens
+from ragwarden.core.errors import AccessControlError, AuthenticationError, DirectoryUnavailableError
+from ragwarden.core.models import AccessScope
+from ragwarden.core.ports import PrincipalResolver
+
+AUTHORITY_HOST = "https://login.microsoftonline.com"
+GRAPH_URL = "https://graph.microsoft.com/v1.0"
+ALGORITHMS = ["RS256"]  # fixed here, never taken from the token header
+_GROUP_SELECT = "$select=id,onPremisesSecurityIdentifier,displayName&$top=999"
+_USER_SELECT = "$select=id,accountEnabled,onPremisesSecurityIdentifier,displayName,userPrincipalName"
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----.+?-----END \1-----", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class EntraClaims:
+    """The validated facts of a bearer token: who (``oid``), in which tenant, under which name."""
+
+    oid: str
+    tid: str
+    username: str | None
+    claims: Mapping[str, Any]
+
+
+class JwksCache:
+    """The tenant's signing keys, fetched on first use and again for a ``kid`` it does not know
+    (key rotation), at most once per ``min_refresh_interval``."""
+
+    def __init__(
+        self,
+        url: str,
+        http: httpx.Client,
+        *,
+        max_age: float = 86_400.0,
+        min_refresh_interval: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = url
+        self._http = http
+        self._max_age = max_age
+        self._min_interval = min_refresh_interval
+        self._clock = clock
+        self._keys: dict[str, Any] = {}
+        self._fetched_at: float | None = None
+        self._lock = threading.Lock()
+
+    def key(self, kid: str) -> Any:
+        with self._lock:
+            now = self._clock()
+            stale = self._fetched_at is None or now - self._fetched_at >= self._max_age
+            may_refresh = self._fetched_at is None or now - self._fetched_at >= self._min_interval
+            if stale or (kid not in self._keys and may_refresh):
+                self._refresh(now)
+            if kid not in self._keys:
+                raise AuthenticationError("the token is signed with a key the tenant does not publish")
+            return self._keys[kid]
+
+    def _refresh(self, now: float) -> None:
+        try:
+            response = self._http.get(self.url)
+            response.raise_for_status()
+            published = response.json()["keys"]
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            if self._keys and self._fetched_at is not None and now - self._fetched_at < self._max_age:
+                return  # keep the keys we have; an unknown kid is still refused
+            raise DirectoryUnavailableError(f"cannot fetch the signing keys from {self.url}: {exc}") from exc
+        keys = {}
+        for jwk in published if isinstance(published, list) else []:
+            usable = isinstance(jwk, dict) and jwk.get("kty") == "RSA" and jwk.get("use", "sig") == "sig"
+            if usable and isinstance(jwk.get("kid"), str):
+                try:
+                    keys[jwk["kid"]] = jwt.PyJWK(jwk, algorithm="RS256").key
+                except jwt.PyJWTError:
+                    continue  # one malformed key does not hide the others
+        self._keys, self._fetched_at = keys, now
+
+
+class EntraTokenValidator:
+    """Validates an Entra ID bearer token: RS256 signature by a published tenant key, issuer,
+    audience, tenant, expiry and not-before (with ``leeway`` seconds of clock skew)."""
+
+    def __init__(
+        self,
+        tenant_id: str,
+        audiences: Sequence[str],
+        jwks: JwksCache,
+        issuers: Sequence[str],
+        leeway: float = 60.0,
+    ) -> None:
+        if not audiences or not issuers:
+            raise AccessControlError("an Entra token validator needs at least one audience and one issuer")
+        self.tenant_id = tenant_id.lower()
+        self.audiences = list(audiences)
+        self.issuers = list(issuers)
+        self.leeway = leeway
+        self._jwks = jwks
+
+    def validate(self, token: str) -> EntraClaims:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(f"not a JWT: {exc}") from exc
+        if header.get("alg") not in ALGORITHMS:
+            raise AuthenticationError(f"token algorithm {header.get('alg')!r} is not accepted")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise AuthenticationError("the token names no signing key")
+        key = self._jwks.key(kid)
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                audience=self.audiences,
+                issuer=self.issuers,
+                leeway=self.leeway,
+                options={"require": ["exp", "iss", "aud", "tid", "oid"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(f"invalid token: {exc}") from exc
+        if str(claims["tid"]).lower() != self.tenant_id:
+            raise AuthenticationError("the token was issued for another tenant")
+        try:
+            oid = tokens.name_of(tokens.entra(str(claims["oid"])))
+        except AccessControlError as exc:
+            raise AuthenticationError("the token's oid is not an object id") from exc
+        username = claims.get("preferred_username") or claims.get("upn") or claims.get("unique_name")
+        return EntraClaims(oid=oid, tid=self.tenant_id, username=username, claims=claims)
+
+
+class MsalAppToken:
+    """An app-only Graph token from msal (client secret or certificate), cached by msal until expiry.
+    The msal application (which contacts the authority) is built on first use, not at construction."""
+
+    def __init__(
+        self,
+        tenant_id: str,
+        client_id: str,
+        scope: str,
+        *,
+        client_secret: str | None = None,
+        certificate_pem: str | None = None,
+        authority_host: str = AUTHORITY_HOST,
+        verify: bool | str = True,
+        timeout: float = 10.0,
+    ) -> None:
+        if (client_secret is None) == (certificate_pem is None):
+            raise AccessControlError("give exactly one of a client secret and a client certificate")
+        self._credential: str | dict[str, str] = client_secret or _certificate_credential(
+            certificate_pem or ""
+        )
+        self._args = {"client_id": client_id, "authority": f"{authority_host.rstrip('/')}/{tenant_id}"}
+        self._verify, self._timeout = verify, timeout
+        self.scope = scope
+        self._app: Any = None
+        self._lock = threading.Lock()
+
+    def token(self, force_refresh: bool = False) -> str:
+        import msal
+        import requests
+
+        try:
+            with self._lock:
+                if self._app is None:
+                    self._app = msal.ConfidentialClientApplication(
+                        client_credential=self._credential,
+                        instance_discovery=False,
+                        http_client=_requests_session(self._verify, self._timeout),
+                        **self._args,
+                    )
+                if force_refresh:
+                    self._app.remove_tokens_for_client()
+            result = self._app.acquire_token_for_client(scopes=[self.scope])
+        except (requests.RequestException, ValueError, RuntimeError) as exc:
+            raise DirectoryUnavailableError(f"cannot reach the Entra authority: {exc}") from exc
+        if "access_token" not in result:
+            raise DirectoryUnavailableError(
+                f"no app token from Entra: {result.get('error')} {result.get('error_description', '')[:200]}"
+            )
+        return str(result["access_token"])
+
+
+def _requests_session(verify: bool | str, timeout: float) -> Any:
+    """msal's HTTP client. ``verify`` is passed on every request because requests lets
+    ``REQUESTS_CA_BUNDLE`` override a session-wide setting, which would ignore a configured CA."""
+    import requests
+
+    session = requests.Session()
+    session.request = functools.partial(session.request, verify=verify, timeout=timeout)  # type: ignore[method-assign]
+    return session
+
+
+def _certificate_credential(pem: str) -> dict[str, str]:
+    """msal's credential from one PEM holding the private key and its certificate (SHA-256 thumbprint)."""
+    blocks = {m.group(1): m.group(0) for m in _PEM_BLOCK.finditer(pem)}
+    key = next((v for k, v in blocks.items() if k.endswith("PRIVATE KEY")), None)
+    if key is None or "CERTIFICATE" not in blocks:
+        raise AccessControlError("the client certificate file needs a private key and a certificate")
+    return {"private_key": key, "public_certificate": blocks["CERTIFICATE"]}
+
+
+class GraphClient:
+    """GET JSON from Microsoft Graph with an app token: paging, 429/5xx with ``Retry-After`` (bounded),
+    one token refresh on 401; anything else that fails is :class:`DirectoryUnavailableError`."""
+
+    def __init__(
+        self,
+        token_provider: MsalAppToken | Any,
+        http: httpx.Client,
+        base_url: str = GRAPH_URL,
+        *,
+        max_retries: int = 4,
+        max_retry_after: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._origin = urlsplit(self.base_url)[:2]
+        self._tokens = token_provider
+        self._http = http
+        self._max_retries = max_retries
+        self._max_retry_after = max_retry_after
+        self._sleep = sleep
+
+    def get(self, url: str) -> dict[str, Any] | None:
+        """One JSON object; ``None`` for 404. ``url`` is a path under the base URL or a full Graph URL."""
+        url = url if url.startswith(("https://", "http://")) else f"{self.base_url}{url}"
+        if urlsplit(url)[:2] != self._origin:
+            raise DirectoryUnavailableError(
+                f"Graph pointed outside {self.base_url}: refusing to send the token"
+            )
+        token, refreshed, problem = self._tokens.token(), False, "no attempt"
+        for attempt in range(self._max_retries + 1):
+            try:
+                response = self._http.get(url, headers={"Authorization": f"Bearer {token}"})
+            except httpx.TransportError as exc:
+                problem = f"unreachable: {exc}"
+                if attempt < self._max_retries:
+                    self._sleep(min(2.0**attempt * 0.2, self._max_retry_after))
+                continue
+            status = response.status_code
+            if status == 401 and not refreshed:
+                token, refreshed = self._tokens.token(force_refresh=True), True
+                continue
+            if status in (429, 500, 502, 503, 504):
+                problem = f"HTTP {status}"
+                delay = _retry_after(response) or min(2.0**attempt * 0.2, self._max_retry_after)
+                if delay > self._max_retry_after or attempt == self._max_retries:
+                    break
+                self._sleep(delay)
+                continue
+            if status == 404:
+                return None
+            if status >= 400:
+                raise DirectoryUnavailableError(f"Graph refused {urlsplit(url).path}: HTTP {status}")
+            return _json_object(response)
+        raise DirectoryUnavailableError(f"Graph did not answer {urlsplit(url).path} ({problem})")
+
+    def pages(self, path: str) -> Iterator[list[dict[str, Any]]]:
+        """Every page of a collection, following ``@odata.nextLink``; a missing page raises."""
+        url: str | None = path
+        while url:
+            page = self.get(url)
+            if page is None or not isinstance(page.get("value"), list):
+                raise DirectoryUnavailableError(f"Graph returned no collection for {path}")
+            yield page["value"]
+            url = page.get("@odata.nextLink")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise DirectoryUnavailableError("Graph answered with something that is not JSON") from exc
+    if not isinstance(body, dict):
+        raise DirectoryUnavailableError("Graph answered with something that is not a JSON object")
+    return body
+
+
+class EntraResolver(PrincipalResolver):
+    """``PrincipalResolver`` keyed by the user's object id: the user, every transitive group, and the
+    on-premises SIDs of those synced from AD (plus Everyone and Authenticated Users for a synced user,
+    which AD would give the same person). Disabled, unknown or malformed ids resolve to nothing."""
+
+    def __init__(self, graph: GraphClient) -> None:
+        self.graph = graph
+        self._names: dict[str, str] = {}
+
+    def resolve(self, user: str) -> AccessScope:
+        empty = AccessScope(principal=user, tokens=frozenset())
+        try:
+            own = tokens.entra(user)
+        except AccessControlError:
+            return empty  # not an object id: nothing to ask Graph, and nothing injected into its path
+        oid = tokens.name_of(own)
+        me = self.graph.get(f"/users/{oid}?{_USER_SELECT}")
+        if me is None or me.get("accountEnabled") is not True:
+            return empty
+        found = {own, *self._object_tokens(me)}
+        if me.get("onPremisesSecurityIdentifier"):
+            found |= {tokens.SID_EVERYONE, tokens.SID_AUTHENTICATED_USERS}
+        for page in self.graph.pages(f"/users/{oid}/transitiveMemberOf?{_GROUP_SELECT}"):
+            for item in page:
+                if item.get("@odata.type", "#microsoft.graph.group") == "#microsoft.graph.group":
+                    found |= self._object_tokens(item)
+        return AccessScope(principal=user, tokens=frozenset(found))
+
+    def _object_tokens(self, item: Mapping[str, Any]) -> set[str]:
+        try:
+            out = {tokens.entra(str(item["id"]))}
+            if item.get("onPremisesSecurityIdentifier"):
+                out.add(tokens.sid(str(item["onPremisesSecurityIdentifier"])))
+        except (KeyError, AccessControlError) as exc:
+            raise DirectoryUnavailableError(f"Graph returned a malformed directory object: {exc}") from exc
+        if item.get("displayName"):
+            self._names.update({t: str(item["displayName"]) for t in out})
+        return out
+
+    def describe(self, token: str) -> str:
+        if token in self._names:
+            return self._names[token]
+        if tokens.kind_of(token) == "entra":
+            try:
+                found = self.graph.get(f"/directoryObjects/{tokens.name_of(token)}?$select=id,displayName")
+            except DirectoryUnavailableError:
+                return token  # cosmetic: the access decision never depends on a name
+            if found and found.get("displayName"):
+                self._names[token] = str(found["displayName"])
+                return self._names[token]
+        return token
+
+
+def _http(ca_bundle: str | Path | None, timeout: float) -> httpx.Client:
+    """TLS-verified HTTP; ``ca_bundle`` replaces the system trust store (a private CA, a test authority)."""
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else True
+    return httpx.Client(verify=verify, timeout=timeout, follow_redirects=False)
+
+
+def build_entra_validator(
+    *,
+    tenant_id: str,
+    audience: str | Sequence[str],
+    authority_host: str = AUTHORITY_HOST,
+    jwks_url: str | None = None,
+    issuers: Sequence[str] | None = None,
+    leeway: float = 60.0,
+    ca_bundle: str | Path | None = None,
+    timeout: float = 10.0,
+) -> EntraTokenValidator:
+    host = authority_host.rstrip("/")
+    if issuers is None:
+        issuers = [f"{host}/{tenant_id}/v2.0"]
+        if host == AUTHORITY_HOST:
+            issuers.append(f"https://sts.windows.net/{tenant_id}/")  # v1.0 access tokens
+    jwks = JwksCache(jwks_url or f"{host}/{tenant_id}/discovery/v2.0/keys", _http(ca_bundle, timeout))
+    audiences = [audience] if isinstance(audience, str) else list(audience)
+    return EntraTokenValidator(tenant_id, audiences, jwks, issuers, leeway)
+
+
+def build_entra_resolver(
+    *,
+    tenant_id: str,
+    client_id: str,
+    client_secret: str | Any | None = None,
+    client_certificate_path: str | Path | None = None,
+    authority_host: str = AUTHORITY_HOST,
+    graph_url: str = GRAPH_URL,
+    ca_bundle: str | Path | None = None,
+    timeout: float = 10.0,
+    cache_ttl: float | None = 60.0,
+) -> PrincipalResolver:
+    """The Graph-backed resolver behind the principal cache (``cache_ttl`` ``None``: uncached)."""
+    from ragwarden.acl.principal_cache import CachingResolver
+
+    secret = (
+        client_secret
+        if client_secret is None or isinstance(client_secret, str)
+        else (
+            str(client_secret.get_secret_value())  # a pydantic SecretStr from the settings
+        )
+    )
+    certificate = Path(client_certificate_path).read_text() if client_certificate_path else None
+    scheme, netloc = urlsplit(graph_url)[:2]
+    provider = MsalAppToken(
+        tenant_id,
+        client_id,
+        f"{scheme}://{netloc}/.default",
+        client_secret=secret,
+        certificate_pem=certificate,
+        authority_host=authority_host,
+        verify=str(ca_bundle) if ca_bundle else True,
+        timeout=timeout,
+    )
+    resolver = EntraResolver(GraphClient(provider, _http(ca_bundle, timeout), graph_url))
+    return resolver if cache_ttl is None else CachingResolver(resolver, ttl=cache_ttl)

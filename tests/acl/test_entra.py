@@ -1,0 +1,435 @@
+"""Entra ID: bearer tokens validated against a local tenant's keys, groups from a local Graph emulator.
+
+The authority (OpenID discovery, token endpoint, JWKS) and Graph are a real HTTPS server of the test's
+own (``tests.fixtures.microsoft``); msal obtains its app token from it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from ragwarden.acl import tokens
+from ragwarden.acl.entra import (
+    EntraResolver,
+    EntraTokenValidator,
+    GraphClient,
+    MsalAppToken,
+    build_entra_resolver,
+    build_entra_validator,
+)
+from ragwarden.acl.principal_cache import CachingResolver
+from ragwarden.core.errors import AuthenticationError, DirectoryUnavailableError
+from tests.fixtures.microsoft import FakeMicrosoft, rsa_key
+
+AUDIENCE = "api://ragwarden"
+USER_SID = "S-1-5-21-1004336348-1177238915-682003330-1105"
+
+
+@pytest.fixture
+def ms(tmp_path: Path) -> Iterator[FakeMicrosoft]:
+    server = FakeMicrosoft(tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def validator(ms: FakeMicrosoft) -> EntraTokenValidator:
+    return build_entra_validator(
+        tenant_id=ms.tenant_id, audience=AUDIENCE, authority_host=ms.authority_host, ca_bundle=ms.ca_file
+    )
+
+
+class RecordingSleep:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def graph_client(
+    ms: FakeMicrosoft, *, certificate: bool = False, sleep: object = None, **kw: object
+) -> GraphClient:
+    import ssl
+
+    credential = (
+        {"certificate_pem": ms.client_cert_file.read_text()}
+        if certificate
+        else {"client_secret": ms.client_secret}
+    )
+    provider = MsalAppToken(
+        ms.tenant_id,
+        ms.client_id,
+        f"{ms.base_url}/.default",
+        authority_host=ms.authority_host,
+        verify=str(ms.ca_file),
+        **credential,
+    )  # type: ignore[arg-type]
+    http = httpx.Client(verify=ssl.create_default_context(cafile=str(ms.ca_file)), timeout=5)
+    return GraphClient(provider, http, ms.graph_url, sleep=sleep or RecordingSleep(), **kw)  # type: ignore[arg-type]
+
+
+# --- bearer token validation ---------------------------------------------------------------------------
+
+
+def test_a_valid_token_yields_its_user(ms: FakeMicrosoft, validator: EntraTokenValidator) -> None:
+    oid = str(uuid.uuid4())
+    claims = validator.validate(ms.issue(oid=oid.upper()))
+    assert claims.oid == oid and claims.tid == ms.tenant_id
+    assert claims.username == "alice@corp.example"
+
+
+@pytest.mark.parametrize(
+    ("claims", "why"),
+    [
+        ({"exp": int(time.time()) - 3600}, "expired"),
+        ({"nbf": int(time.time()) + 3600}, "not yet valid"),
+        ({"aud": "api://someone-else"}, "wrong audience"),
+        ({"iss": "https://login.example.net/evil/v2.0"}, "wrong issuer"),
+        ({"tid": str(uuid.uuid4())}, "another tenant, right issuer"),
+        ({"exp": None}, "no expiry"),
+        ({"oid": None}, "no object id"),
+        ({"oid": "../../users/x"}, "oid not an object id"),
+    ],
+)
+def test_tokens_with_bad_claims_are_refused(
+    ms: FakeMicrosoft, validator: EntraTokenValidator, claims: dict, why: str
+) -> None:
+    with pytest.raises(AuthenticationError):
+        validator.validate(ms.issue(**claims))
+
+
+def test_a_token_for_another_tenant_is_refused(ms: FakeMicrosoft, validator: EntraTokenValidator) -> None:
+    """Entra signs every tenant's tokens with the same keys: only issuer and tid tell them apart."""
+    other = str(uuid.uuid4())
+    with pytest.raises(AuthenticationError):
+        validator.validate(ms.issue(tid=other, iss=f"{ms.base_url}/{other}/v2.0"))
+
+
+def test_small_clock_skew_is_tolerated(ms: FakeMicrosoft, validator: EntraTokenValidator) -> None:
+    now = int(time.time())
+    validator.validate(ms.issue(exp=now - 20, nbf=now + 20))
+    with pytest.raises(AuthenticationError):
+        validator.validate(ms.issue(exp=now - 120))
+
+
+def test_a_token_signed_by_another_key_is_refused(ms: FakeMicrosoft, validator: EntraTokenValidator) -> None:
+    with pytest.raises(AuthenticationError):
+        validator.validate(ms.issue(key=rsa_key(), kid=ms.current_kid))
+
+
+def test_a_tampered_token_is_refused(ms: FakeMicrosoft, validator: EntraTokenValidator) -> None:
+    header, body, signature = ms.issue().split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    claims["oid"] = str(uuid.uuid4())
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    with pytest.raises(AuthenticationError):
+        validator.validate(f"{header}.{forged}.{signature}")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_alg_none_is_refused(ms: FakeMicrosoft, validator: EntraTokenValidator) -> None:
+    body = {
+        "aud": AUDIENCE,
+        "iss": ms.issuer,
+        "tid": ms.tenant_id,
+        "oid": str(uuid.uuid4()),
+        "exp": int(time.time()) + 600,
+    }
+    for alg in ("none", "None", "NONE"):
+        header = _b64(json.dumps({"alg": alg, "kid": ms.current_kid}).encode())
+        token = f"{header}.{_b64(json.dumps(body).encode())}."
+        with pytest.raises(AuthenticationError):
+            validator.validate(token)
+
+
+def test_hs256_signed_with_the_public_key_is_refused(
+    ms: FakeMicrosoft, validator: EntraTokenValidator
+) -> None:
+    """The algorithm-confusion attack: HMAC keyed with the (public) RSA key the verifier holds."""
+    public = (
+        ms.signing[ms.current_kid]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    body = {
+        "aud": AUDIENCE,
+        "iss": ms.issuer,
+        "tid": ms.tenant_id,
+        "oid": str(uuid.uuid4()),
+        "exp": int(time.time()) + 600,
+    }
+    header = _b64(json.dumps({"alg": "HS256", "kid": ms.current_kid}).encode())
+    signing_input = f"{header}.{_b64(json.dumps(body).encode())}"
+    signature = _b64(hmac.new(public, signing_input.encode(), hashlib.sha256).digest())
+    with pytest.raises(AuthenticationError):
+        validator.validate(f"{signing_input}.{signature}")
+
+
+def test_other_rsa_algorithms_and_garbage_are_refused(
+    ms: FakeMicrosoft, validator: EntraTokenValidator
+) -> None:
+    with pytest.raises(AuthenticationError):
+        validator.validate(ms.issue(algorithm="RS512"))
+    for junk in ("", "abc", "a.b.c", "Bearer x.y.z"):
+        with pytest.raises(AuthenticationError):
+            validator.validate(junk)
+    body = jwt.decode(ms.issue(), options={"verify_signature": False})
+    without_kid = jwt.encode(body, ms.signing[ms.current_kid], algorithm="RS256")
+    with pytest.raises(AuthenticationError, match="names no signing key"):
+        validator.validate(without_kid)
+
+
+def test_an_unknown_kid_refreshes_the_keys_once(ms: FakeMicrosoft, tmp_path: Path) -> None:
+    validator = build_entra_validator(
+        tenant_id=ms.tenant_id, audience=AUDIENCE, authority_host=ms.authority_host, ca_bundle=ms.ca_file
+    )
+    validator.validate(ms.issue())
+    validator.validate(ms.issue())
+    assert ms.counts["jwks"] == 1  # cached
+    validator._jwks._min_interval = 0  # the rotation below happens within the rate limit otherwise
+    new_kid = ms.rotate_key()
+    validator.validate(ms.issue(kid=new_kid))
+    assert ms.counts["jwks"] == 2
+    with pytest.raises(AuthenticationError):
+        validator.validate(ms.issue(key=rsa_key(), kid="never-published"))
+
+
+def test_unknown_kids_cannot_hammer_the_jwks_endpoint(
+    ms: FakeMicrosoft, validator: EntraTokenValidator
+) -> None:
+    validator.validate(ms.issue())
+    for n in range(5):
+        with pytest.raises(AuthenticationError):
+            validator.validate(ms.issue(key=rsa_key(), kid=f"made-up-{n}"))
+    assert ms.counts["jwks"] == 1
+
+
+def test_jwks_unreachable_is_a_directory_error(ms: FakeMicrosoft, validator: EntraTokenValidator) -> None:
+    ms.faults.jwks_down = True
+    with pytest.raises(DirectoryUnavailableError):
+        validator.validate(ms.issue())
+
+
+# --- groups from Graph ----------------------------------------------------------------------------------
+
+
+def test_groups_come_from_transitive_member_of_across_pages(ms: FakeMicrosoft) -> None:
+    ms.page_size = 10
+    alice = ms.add_user(sid=USER_SID, name="alice")
+    synced = [
+        ms.add_group(f"hr-{n}", sid=f"S-1-5-21-1004336348-1177238915-682003330-{2000 + n}", members=(alice,))
+        for n in range(5)
+    ]
+    cloud = [ms.add_group(f"team-{n}", members=(alice,)) for n in range(20)]
+    ms.add_group("not-hers")
+    scope = EntraResolver(graph_client(ms)).resolve(alice)
+    expected = {
+        tokens.entra(alice),
+        tokens.sid(USER_SID),
+        tokens.SID_EVERYONE,
+        tokens.SID_AUTHENTICATED_USERS,
+    }
+    expected |= {tokens.entra(g) for g in synced + cloud}
+    expected |= {tokens.sid(f"S-1-5-21-1004336348-1177238915-682003330-{2000 + n}") for n in range(5)}
+    assert scope.tokens == expected
+    pages = [q for q in ms.graph_queries if "transitiveMemberOf" in q]
+    assert len(pages) == 3
+    assert "onPremisesSecurityIdentifier" in pages[0] and "$select=" in pages[0]
+
+
+def test_an_overage_user_gets_all_300_groups_not_the_token_claim(ms: FakeMicrosoft) -> None:
+    """The token's groups claim stops at 200 and signals overage; Graph is asked, and all 300 count."""
+    user = ms.add_user(name="overage")
+    groups = [ms.add_group(f"g{n}", members=(user,)) for n in range(300)]
+    token = ms.issue(oid=user, groups=groups[:5], _claim_names={"groups": "src1"})
+    resolver = EntraResolver(graph_client(ms))
+    claims = build_entra_validator(
+        tenant_id=ms.tenant_id, audience=AUDIENCE, authority_host=ms.authority_host, ca_bundle=ms.ca_file
+    ).validate(token)
+    scope = resolver.resolve(claims.oid)
+    assert {tokens.entra(g) for g in groups} <= scope.tokens
+    assert len(scope.tokens) == 301
+
+
+def test_a_cloud_only_user_has_no_sid_tokens(ms: FakeMicrosoft) -> None:
+    user = ms.add_user(name="cloud")
+    ms.add_group("g", members=(user,))
+    assert not any(t.startswith("sid:") for t in EntraResolver(graph_client(ms)).resolve(user).tokens)
+
+
+def test_disabled_unknown_and_malformed_users_resolve_to_nothing(ms: FakeMicrosoft) -> None:
+    resolver = EntraResolver(graph_client(ms))
+    disabled = ms.add_user(enabled=False)
+    ms.add_group("g", members=(disabled,))
+    assert resolver.resolve(disabled).is_empty
+    assert resolver.resolve(str(uuid.uuid4())).is_empty
+    before = ms.counts["graph"]
+    for hostile in ("../../groups", "*", "alice@corp.example", "", f"{uuid.uuid4()}/transitiveMemberOf"):
+        assert resolver.resolve(hostile).is_empty
+    assert ms.counts["graph"] == before  # not even asked
+
+
+def test_429_with_retry_after_is_honoured_then_succeeds(ms: FakeMicrosoft) -> None:
+    user = ms.add_user()
+    groups = {ms.add_group(f"g{n}", members=(user,)) for n in range(30)}
+    ms.page_size = 10
+    ms.faults.throttle, ms.faults.retry_after, ms.faults.throttle_path = 2, "3", "skiptoken"
+    sleep = RecordingSleep()
+    scope = EntraResolver(graph_client(ms, sleep=sleep)).resolve(user)
+    assert {tokens.entra(g) for g in groups} <= scope.tokens
+    assert sleep.delays == [3.0, 3.0]
+
+
+def test_retry_after_is_really_waited_for(ms: FakeMicrosoft) -> None:
+    user = ms.add_user()
+    ms.faults.throttle, ms.faults.retry_after = 1, "1"
+    start = time.monotonic()
+    EntraResolver(graph_client(ms, sleep=time.sleep)).resolve(user)
+    assert time.monotonic() - start >= 1.0
+
+
+def test_throttling_beyond_the_retry_budget_is_a_directory_error(ms: FakeMicrosoft) -> None:
+    user = ms.add_user()
+    ms.faults.throttle = 100
+    sleep = RecordingSleep()
+    with pytest.raises(DirectoryUnavailableError):
+        EntraResolver(graph_client(ms, sleep=sleep, max_retries=3)).resolve(user)
+    assert len(sleep.delays) == 3
+    ms.faults.throttle, ms.faults.retry_after = 1, "3600"
+    with pytest.raises(DirectoryUnavailableError):  # an hour is not waited for
+        EntraResolver(graph_client(ms, sleep=sleep)).resolve(user)
+
+
+def test_graph_down_is_a_directory_error_and_the_cache_never_serves_stale(ms: FakeMicrosoft) -> None:
+    user = ms.add_user()
+    ms.add_group("g", members=(user,))
+    now = [0.0]
+    cached = CachingResolver(EntraResolver(graph_client(ms)), ttl=60, clock=lambda: now[0])
+    assert cached.resolve(user).tokens
+    ms.faults.down = True
+    now[0] = 30
+    assert cached.resolve(user).tokens
+    now[0] = 61
+    with pytest.raises(DirectoryUnavailableError):
+        cached.resolve(user)
+
+
+def test_graph_unreachable_is_a_directory_error(ms: FakeMicrosoft) -> None:
+    user = ms.add_user()
+    client = graph_client(ms)
+    client._tokens.token()  # the authority answered; then everything goes away
+    ms.stop()
+    with pytest.raises(DirectoryUnavailableError):
+        EntraResolver(client).resolve(user)
+
+
+def test_a_next_link_to_another_host_is_not_followed(ms: FakeMicrosoft) -> None:
+    client = graph_client(ms)
+    with pytest.raises(DirectoryUnavailableError, match="outside"):
+        client.get("https://evil.example/v1.0/users")
+
+
+# --- the app token ----------------------------------------------------------------------------------
+
+
+def test_the_app_token_comes_from_msal_and_is_reused(ms: FakeMicrosoft) -> None:
+    user = ms.add_user()
+    resolver = EntraResolver(graph_client(ms))
+    for _ in range(3):
+        resolver.resolve(user)
+    assert ms.counts["token"] == 1
+
+
+def test_a_certificate_credential_works(ms: FakeMicrosoft) -> None:
+    user = ms.add_user()
+    ms.add_group("g", members=(user,))
+    assert len(EntraResolver(graph_client(ms, certificate=True)).resolve(user).tokens) == 2
+
+
+def test_a_wrong_client_secret_is_a_directory_error(ms: FakeMicrosoft) -> None:
+    client = graph_client(ms)
+    ms.client_secret = "rotated-" + ms.client_secret  # the secret was rotated at the tenant
+    with pytest.raises(DirectoryUnavailableError, match="invalid_client"):
+        EntraResolver(client).resolve(ms.add_user())
+
+
+def test_a_revoked_app_token_is_replaced_once(ms: FakeMicrosoft) -> None:
+    user = ms.add_user()
+    resolver = EntraResolver(graph_client(ms))
+    resolver.resolve(user)
+    ms.app_tokens.clear()
+    assert resolver.resolve(user).tokens
+    assert ms.counts["token"] == 2
+
+
+def test_describe_shows_display_names(ms: FakeMicrosoft) -> None:
+    user = ms.add_user(name="alice")
+    group = ms.add_group("HR Leitung", sid="S-1-5-21-1-2-3-4000", members=(user,))
+    resolver = EntraResolver(graph_client(ms))
+    resolver.resolve(user)
+    assert resolver.describe(tokens.entra(group)) == "HR Leitung"
+    assert resolver.describe("sid:S-1-5-21-1-2-3-4000") == "HR Leitung"
+    other = ms.add_group("Vorstand")
+    assert EntraResolver(graph_client(ms)).describe(tokens.entra(other)) == "Vorstand"
+    assert resolver.describe("sid:S-1-1-0") == "sid:S-1-1-0"
+
+
+def test_build_entra_resolver_end_to_end(ms: FakeMicrosoft) -> None:
+    user = ms.add_user()
+    group = ms.add_group("g", members=(user,))
+    resolver = build_entra_resolver(
+        tenant_id=ms.tenant_id,
+        client_id=ms.client_id,
+        client_certificate_path=ms.client_cert_file,
+        authority_host=ms.authority_host,
+        graph_url=ms.graph_url,
+        ca_bundle=ms.ca_file,
+        cache_ttl=30,
+    )
+    assert isinstance(resolver, CachingResolver)
+    assert tokens.entra(group) in resolver.resolve(user).tokens
+
+
+def test_an_untrusted_authority_certificate_is_refused(ms: FakeMicrosoft) -> None:
+    resolver = build_entra_resolver(
+        tenant_id=ms.tenant_id,
+        client_id=ms.client_id,
+        client_secret=ms.client_secret,
+        authority_host=ms.authority_host,
+        graph_url=ms.graph_url,
+        cache_ttl=None,  # system CAs only
+    )
+    with pytest.raises(DirectoryUnavailableError):
+        resolver.resolve(ms.add_user())
+
+
+def test_jwt_library_refuses_alg_none_even_if_asked_directly(ms: FakeMicrosoft) -> None:
+    """Belt and braces: the algorithm list is ours, so PyJWT never verifies with 'none'."""
+    token = jwt.encode({"oid": "x"}, None, algorithm="none")
+    with pytest.raises(jwt.PyJWTError):
+        jwt.decode(token, ms.signing[ms.current_kid].public_key(), algorithms=["RS256"])
+
+
+def test_directory_roles_in_transitive_member_of_are_not_groups(ms: FakeMicrosoft) -> None:
+    user = ms.add_user()
+    group = ms.add_group("g", members=(user,))
+    role = ms.add_group("Global Reader", members=(user,))
+    ms.groups[role]["@odata.type"] = "#microsoft.graph.directoryRole"
+    scope = EntraResolver(graph_client(ms)).resolve(user)
+    assert scope.tokens == {tokens.entra(user), tokens.entra(group)}
