@@ -1,0 +1,167 @@
+"""The sync checkpoint: what is in the index, per document, committed after the index write.
+
+A crash between the index write and the commit leaves the document "not yet committed": the next run
+re-processes it, and because point ids are deterministic the rewrite neither loses nor duplicates it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ragwarden.core.models import AccessControl, FailedItem, SourceDocument
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    source_uri TEXT NOT NULL,
+    title TEXT NOT NULL,
+    path TEXT NOT NULL,
+    file_type TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    acl_version TEXT NOT NULL,
+    acl_json TEXT NOT NULL,
+    chunk_count INTEGER NOT NULL,
+    modified TEXT,
+    indexed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
+CREATE INDEX IF NOT EXISTS documents_uri ON documents(source_uri);
+CREATE TABLE IF NOT EXISTS failures (
+    source TEXT NOT NULL,
+    source_uri TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (source, source_uri)
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentState:
+    doc_id: str
+    source_uri: str
+    title: str
+    path: str
+    content_hash: str
+    acl: AccessControl
+    chunk_count: int
+
+
+def _acl_json(acl: AccessControl) -> str:
+    return json.dumps({"allow": sorted(acl.allow), "deny": sorted(acl.deny), "share": sorted(acl.share)})
+
+
+class StateStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def documents(self, source: str) -> dict[str, DocumentState]:
+        rows = self._db.execute(
+            "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count "
+            "FROM documents WHERE source = ?",
+            (source,),
+        )
+        return {row[0]: _state(row) for row in rows}
+
+    def get(self, doc_id: str) -> DocumentState | None:
+        row = self._db.execute(
+            "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count "
+            "FROM documents WHERE doc_id = ?",
+            (doc_id,),
+        ).fetchone()
+        return _state(row) if row else None
+
+    def find(self, text: str) -> Iterator[DocumentState]:
+        """Documents whose id, path or URI equals ``text`` or whose path ends with it."""
+        rows = self._db.execute(
+            "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count FROM documents "
+            "WHERE doc_id = ?1 OR path = ?1 OR source_uri = ?1 OR path LIKE '%/' || ?1 ORDER BY path",
+            (text,),
+        )
+        return (_state(row) for row in rows)
+
+    def by_uri(self, source: str, source_uri: str) -> DocumentState | None:
+        row = self._db.execute(
+            "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count "
+            "FROM documents WHERE source = ? AND source_uri = ?",
+            (source, source_uri),
+        ).fetchone()
+        return _state(row) if row else None
+
+    def commit_document(self, doc: SourceDocument, chunk_count: int) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    doc.doc_id,
+                    doc.source,
+                    doc.source_uri,
+                    doc.title,
+                    doc.path,
+                    doc.file_type,
+                    doc.content_hash,
+                    doc.acl.version,
+                    _acl_json(doc.acl),
+                    chunk_count,
+                    doc.modified.isoformat() if doc.modified else None,
+                    datetime.now(UTC).isoformat(),
+                ),
+            )
+            self._db.execute(
+                "DELETE FROM failures WHERE source = ? AND source_uri = ?", (doc.source, doc.source_uri)
+            )
+
+    def commit_acls(self, changes: list[tuple[str, AccessControl]]) -> None:
+        with self._db:
+            self._db.executemany(
+                "UPDATE documents SET acl_version = ?, acl_json = ? WHERE doc_id = ?",
+                [(acl.version, _acl_json(acl), doc_id) for doc_id, acl in changes],
+            )
+
+    def remove(self, doc_ids: list[str]) -> None:
+        with self._db:
+            self._db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
+
+    def record_failure(self, source: str, item: FailedItem) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO failures VALUES (?,?,?,?,?)",
+                (source, item.source_uri, item.reason, item.kind, datetime.now(UTC).isoformat()),
+            )
+
+    def clear_failures(self, source: str, keep: set[str]) -> None:
+        """Forget failures of items that no longer fail (or no longer exist)."""
+        rows = self._db.execute("SELECT source_uri FROM failures WHERE source = ?", (source,)).fetchall()
+        stale = [(source, uri) for (uri,) in rows if uri not in keep]
+        with self._db:
+            self._db.executemany("DELETE FROM failures WHERE source = ? AND source_uri = ?", stale)
+
+    def failures(self, source: str | None = None) -> list[FailedItem]:
+        query = "SELECT source_uri, reason, kind FROM failures"
+        rows = self._db.execute(query + " WHERE source = ?", (source,)) if source else self._db.execute(query)
+        return [FailedItem(uri, reason, kind) for uri, reason, kind in rows]
+
+
+def _state(row: tuple) -> DocumentState:  # type: ignore[type-arg]
+    acl = json.loads(row[5])
+    return DocumentState(
+        doc_id=row[0],
+        source_uri=row[1],
+        title=row[2],
+        path=row[3],
+        content_hash=row[4],
+        acl=AccessControl(frozenset(acl["allow"]), frozenset(acl["deny"]), frozenset(acl["share"])),
+        chunk_count=row[6],
+    )

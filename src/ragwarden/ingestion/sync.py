@@ -1,0 +1,192 @@
+"""Incremental sync: a connector's stream in, the index and the checkpoint brought up to date.
+
+Per document: unchanged content and ACL → skipped; ACL-only change → payload re-stamped, no
+re-embedding; new or changed content → parsed, chunked, embedded (batched across documents) and
+written; gone from the source → removed. A document whose ACL or content can no longer be read is
+removed too: what cannot be checked is not shown (fail closed).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ragwarden.core.errors import ItemError, RagwardenError
+from ragwarden.core.models import AccessControl, Chunk, FailedItem, IndexedChunk, SourceDocument
+from ragwarden.core.ports import Connector, Embedder, VectorIndex
+from ragwarden.ingestion.state import DocumentState, StateStore
+
+log = logging.getLogger(__name__)
+
+ChunkMaker = Callable[[SourceDocument, bytes], list[Chunk]]
+
+
+@dataclass
+class SyncReport:
+    source: str
+    added: int = 0
+    updated: int = 0
+    restamped: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    chunks_written: int = 0
+    failed: list[FailedItem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"{self.added} added, {self.updated} updated, {self.restamped} re-stamped, "
+            f"{self.unchanged} unchanged, {self.deleted} deleted, {len(self.failed)} failed; "
+            f"{self.chunks_written} chunks written in {self.seconds:.1f} s"
+        )
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What the embedder and BM25 read: the chunk with its title and section, for context."""
+    head = chunk.title if not chunk.section or chunk.section == chunk.title else f"{chunk.title} – {chunk.section}"
+    return f"{head}\n{chunk.text}" if head else chunk.text
+
+
+@dataclass
+class _Pending:
+    doc: SourceDocument
+    chunks: list[Chunk]
+    replaces: bool
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        index: VectorIndex,
+        embedder: Embedder,
+        state: StateStore,
+        make_chunks: ChunkMaker,
+        *,
+        batch_chunks: int = 256,
+        progress: Callable[[Iterable[SourceDocument | FailedItem]], Iterable[SourceDocument | FailedItem]]
+        | None = None,
+    ) -> None:
+        self._index = index
+        self._embedder = embedder
+        self._state = state
+        self._make_chunks = make_chunks
+        self._batch_chunks = batch_chunks
+        self._progress = progress
+        index.ensure_collection(embedder.dimension)
+
+    def sync(self, connector: Connector) -> SyncReport:
+        started = time.perf_counter()
+        report = SyncReport(connector.source)
+        known = self._state.documents(connector.source)
+        seen: set[str] = set()
+        failed_uris: set[str] = set()
+        restamps: dict[str, AccessControl] = {}
+        pending: list[_Pending] = []
+        items: Iterable[SourceDocument | FailedItem] = connector.scan()
+        if self._progress is not None:
+            items = self._progress(items)
+        for item in items:
+            if isinstance(item, FailedItem):
+                self._fail(connector.source, item, report, failed_uris, seen)
+                continue
+            seen.add(item.doc_id)
+            previous = known.get(item.doc_id)
+            if previous is not None and previous.content_hash == item.content_hash:
+                if previous.acl == item.acl:
+                    report.unchanged += 1
+                else:
+                    restamps[item.doc_id] = item.acl
+                    if len(restamps) >= self._batch_chunks:
+                        self._restamp(restamps, report)
+                continue
+            self._prepare(connector, item, previous, pending, report, failed_uris, seen)
+            if sum(len(p.chunks) for p in pending) >= self._batch_chunks:
+                self._write(pending, report)
+                pending = []
+        self._write(pending, report)
+        self._restamp(restamps, report)
+        gone = sorted(set(known) - seen)
+        if gone:
+            self._index.delete_documents(gone)
+            self._state.remove(gone)
+            report.deleted += len(gone)
+        self._state.clear_failures(connector.source, failed_uris)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _prepare(
+        self,
+        connector: Connector,
+        doc: SourceDocument,
+        previous: DocumentState | None,
+        pending: list[_Pending],
+        report: SyncReport,
+        failed_uris: set[str],
+        seen: set[str],
+    ) -> None:
+        try:
+            chunks = self._make_chunks(doc, connector.read(doc))
+        except (ItemError, RagwardenError, OSError) as exc:
+            reason = str(exc) or type(exc).__name__
+            self._fail(connector.source, FailedItem(doc.source_uri, reason, "content"), report, failed_uris, seen)
+            return
+        pending.append(_Pending(doc, chunks, replaces=previous is not None))
+
+    def _write(self, pending: Sequence[_Pending], report: SyncReport) -> None:
+        if not pending:
+            return
+        chunks = [c for p in pending for c in p.chunks]
+        vectors = self._embedder.embed_batch([embedding_text(c) for c in chunks]) if chunks else []
+        by_chunk = iter(vectors)
+        replaced = [p.doc.doc_id for p in pending if p.replaces]
+        if replaced:
+            # Chunk counts may shrink: drop the old points before writing the new ones.
+            self._index.delete_documents(replaced)
+        points = [
+            IndexedChunk(c.chunk_id, list(next(by_chunk)), embedding_text(c), c.payload()) for c in chunks
+        ]
+        self._index.upsert(points)
+        for p in pending:
+            self._state.commit_document(p.doc, len(p.chunks))
+            if p.replaces:
+                report.updated += 1
+            else:
+                report.added += 1
+        report.chunks_written += len(points)
+
+    def _restamp(self, restamps: dict[str, AccessControl], report: SyncReport) -> None:
+        """Permission changes go out in batches as they are found, not after all content work."""
+        if not restamps:
+            return
+        by_acl: dict[AccessControl, list[str]] = defaultdict(list)
+        for doc_id, acl in restamps.items():
+            by_acl[acl].append(doc_id)
+        for acl, doc_ids in by_acl.items():
+            self._index.restamp_acl(doc_ids, acl)
+        self._state.commit_acls(list(restamps.items()))
+        report.restamped += len(restamps)
+        restamps.clear()
+
+    def _fail(
+        self,
+        source: str,
+        item: FailedItem,
+        report: SyncReport,
+        failed_uris: set[str],
+        seen: set[str],
+    ) -> None:
+        log.warning("not indexed: %s: %s", item.source_uri, item.reason)
+        report.failed.append(item)
+        failed_uris.add(item.source_uri)
+        self._state.record_failure(source, item)
+        stale = self._state.by_uri(source, item.source_uri)
+        if stale is not None:
+            # Its ACL or content can no longer be read: the old copy must not stay visible.
+            self._index.delete_documents([stale.doc_id])
+            self._state.remove([stale.doc_id])
+            seen.add(stale.doc_id)
+            report.deleted += 1

@@ -1,0 +1,126 @@
+"""The composition root: builds the parts from settings. Nothing is built at import time.
+
+Tests and entry points call :func:`build_services` with overrides for any part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ragwarden.core.errors import ConfigurationError
+from ragwarden.core.models import FailedItem, SourceDocument
+from ragwarden.core.ports import Connector, Embedder, PrincipalResolver, VectorIndex
+from ragwarden.core.settings import Settings
+from ragwarden.ingestion.state import StateStore
+from ragwarden.ingestion.sync import SyncEngine, SyncReport
+from ragwarden.retrieval.retriever import Retriever
+
+Progress = Callable[[Iterable[SourceDocument | FailedItem]], Iterable[SourceDocument | FailedItem]]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    index: VectorIndex
+    embedder: Embedder
+    state: StateStore
+    directory: PrincipalResolver
+    retriever: Retriever
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def sync(self, connector: Connector, progress: Progress | None = None) -> SyncReport:
+        from ragwarden.ingestion.chunking import Chunker
+        from ragwarden.ingestion.processing import DocumentProcessor
+
+        processor = DocumentProcessor(
+            Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap), self.max_file_bytes
+        )
+        engine = SyncEngine(
+            self.index,
+            self.embedder,
+            self.state,
+            processor,
+            batch_chunks=max(self.settings.embedding_batch_size * 4, 64),
+            progress=progress,
+        )
+        return engine.sync(connector)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.settings.max_file_size_mb * 1024 * 1024)
+
+    def folder_connector(self, root: Path, source: str | None = None) -> Connector:
+        from ragwarden.connectors.local_folder import LocalFolderConnector
+
+        root = root.resolve()
+        if not root.is_dir():
+            raise ConfigurationError(f"{root} is not a folder")
+        return LocalFolderConnector(root, source=source or f"local:{root}", max_file_size=self.max_file_bytes)
+
+    def close(self) -> None:
+        self.index.close()
+        self.state.close()
+
+
+def build_index(settings: Settings) -> VectorIndex:
+    if settings.index_backend == "qdrant":
+        from qdrant_client import QdrantClient
+
+        from ragwarden.retrieval.qdrant_index import QdrantServerIndex
+
+        api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
+        return QdrantServerIndex(QdrantClient(url=settings.qdrant_url, api_key=api_key), settings.collection)
+    from ragwarden.retrieval.edge_index import QdrantEdgeIndex
+
+    return QdrantEdgeIndex(settings.index_path, settings.collection)
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    from ragwarden.ingestion.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embedding_batch_size)
+
+
+def build_directory(settings: Settings) -> PrincipalResolver:
+    """User names resolve through Active Directory when it is configured, else the local YAML."""
+    if settings.ad_host:
+        from ragwarden.acl.active_directory import build_ad_resolver
+
+        assert settings.ad_bind_user and settings.ad_bind_password  # checked by Settings
+        return build_ad_resolver(
+            host=settings.ad_host,
+            bind_user=settings.ad_bind_user,
+            bind_password=settings.ad_bind_password,
+            cache_ttl=settings.principal_cache_ttl,
+            port=settings.ad_port,
+            security=settings.ad_security,
+            allow_plain=settings.ad_allow_plain,
+            ca_cert_file=settings.ad_ca_cert,
+            tls_server_name=settings.ad_tls_server_name,
+            base_dn=settings.ad_base_dn,
+            netbios_domain=settings.ad_netbios_domain,
+            connect_timeout=settings.ad_connect_timeout,
+            timeout=settings.ad_timeout,
+        )
+    from ragwarden.acl.local_directory import LocalDirectory
+
+    if settings.directory_file is None:
+        raise ConfigurationError(
+            "set RAGWARDEN_DIRECTORY_FILE (users-and-groups YAML) or RAGWARDEN_AD_HOST (Active Directory)"
+        )
+    return LocalDirectory.from_file(settings.directory_file)
+
+
+def build_services(settings: Settings, **overrides: Any) -> Services:
+    """Compose every part from ``settings``; any part can be passed in instead (tests)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    index = overrides.pop("index", None) or build_index(settings)
+    embedder = overrides.pop("embedder", None) or build_embedder(settings)
+    state = overrides.pop("state", None) or StateStore(settings.state_path)
+    directory = overrides.pop("directory", None) or build_directory(settings)
+    index.ensure_collection(embedder.dimension)
+    retriever = overrides.pop("retriever", None) or Retriever(index, embedder)
+    return Services(settings, index, embedder, state, directory, retriever, extras=overrides)
