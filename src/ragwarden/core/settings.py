@@ -20,7 +20,7 @@ from pydantic_settings import (
 
 from ragwarden.core.errors import ConfigurationError
 
-AuthMode = Literal["trusted-header", "local"]
+AuthMode = Literal["trusted-header", "entra", "local"]
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "placeholder", "xxx", ""}
 
 
@@ -34,8 +34,38 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=_default_data_dir)
     directory_file: Path | None = None
-    auth_mode: AuthMode = "trusted-header"
+    # One mode or several, comma-separated ("entra,trusted-header"): a request is accepted by the
+    # first mode whose credentials it carries.
+    auth_mode: str = "trusted-header"
     proxy_secret: SecretStr | None = None
+    principal_cache_ttl: float = Field(default=60.0, ge=0)
+
+    # Active Directory (used for user names when ad_host is set; the local YAML otherwise)
+    ad_host: str | None = None
+    ad_port: int | None = Field(default=None, ge=1, le=65535)
+    ad_security: Literal["ldaps", "starttls", "plain"] = "ldaps"
+    ad_allow_plain: bool = False
+    ad_ca_cert: Path | None = None
+    ad_tls_server_name: str | None = None
+    ad_bind_user: str | None = None
+    ad_bind_password: SecretStr | None = None
+    ad_base_dn: str | None = None
+    ad_netbios_domain: str | None = None
+    ad_connect_timeout: float = Field(default=5.0, gt=0)
+    ad_timeout: float = Field(default=10.0, gt=0)
+
+    # Entra ID (bearer tokens; groups from Microsoft Graph)
+    entra_tenant_id: str | None = None
+    entra_audience: list[str] = Field(default_factory=list)
+    entra_client_id: str | None = None
+    entra_client_secret: SecretStr | None = None
+    entra_client_certificate: Path | None = None
+    entra_authority_host: str = "https://login.microsoftonline.com"
+    entra_graph_url: str = "https://graph.microsoft.com/v1.0"
+    entra_jwks_url: str | None = None
+    entra_issuers: list[str] | None = None
+    entra_clock_skew: float = Field(default=60.0, ge=0, le=600)
+    entra_ca_bundle: Path | None = None
 
     index_backend: Literal["edge", "qdrant"] = "edge"
     qdrant_url: str | None = None
@@ -53,17 +83,39 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
-    @field_validator("proxy_secret")
+    @field_validator("proxy_secret", "entra_client_secret", "ad_bind_password")
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
-            raise ValueError("RAGWARDEN_PROXY_SECRET is a placeholder; set a real secret")
+            raise ValueError("this secret is a placeholder; set a real secret")
+        return value
+
+    @field_validator("proxy_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("RAGWARDEN_PROXY_SECRET must be at least 16 characters")
         return value
 
+    @field_validator("auth_mode")
+    @classmethod
+    def _modes(cls, value: str) -> str:
+        modes = [m.strip() for m in value.split(",") if m.strip()]
+        unknown = sorted(set(modes) - set(AuthMode.__args__))  # type: ignore[attr-defined]
+        if not modes or unknown:
+            raise ValueError(f"unknown auth mode(s) {unknown or value!r}; use {', '.join(AuthMode.__args__)}")  # type: ignore[attr-defined]
+        return ",".join(dict.fromkeys(modes))
+
+    @property
+    def auth_modes(self) -> tuple[str, ...]:
+        return tuple(self.auth_mode.split(","))
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
+        if "entra" in self.auth_modes and not (self.entra_tenant_id and self.entra_audience):
+            raise ValueError("RAGWARDEN_AUTH_MODE=entra needs RAGWARDEN_ENTRA_TENANT_ID and RAGWARDEN_ENTRA_AUDIENCE")
+        if self.ad_host and not (self.ad_bind_user and self.ad_bind_password):
+            raise ValueError("RAGWARDEN_AD_HOST needs RAGWARDEN_AD_BIND_USER and RAGWARDEN_AD_BIND_PASSWORD")
         if self.index_backend == "qdrant" and not self.qdrant_url:
             raise ValueError("RAGWARDEN_QDRANT_URL is required when RAGWARDEN_INDEX_BACKEND=qdrant")
         if self.chunk_overlap >= self.chunk_tokens:

@@ -1,0 +1,100 @@
+"""The REST API. ``create_app`` composes it from services; route handlers parse, call, return."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import JSONResponse, Response
+
+from ragwarden.api.auth import Authenticator, build_authenticator
+from ragwarden.api.errors import install_error_handlers
+from ragwarden.api.identity import describe_scope
+from ragwarden.core.models import AccessScope
+from ragwarden.retrieval.documents import document_metadata, search_documents
+from ragwarden.retrieval.retriever import MAX_LIMIT, MAX_QUERY_CHARS
+from ragwarden.services import Services
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
+    limit: int = Field(default=10, ge=1, le=MAX_LIMIT)
+
+
+class SearchResult(BaseModel):
+    doc_id: str
+    title: str
+    source_uri: str
+    snippet: str
+    score: float
+    section: str = ""
+    page: int | None = None
+    file_type: str = ""
+    path: str = ""
+    modified: str | None = None
+
+
+class SearchResponse(BaseModel):
+    results: list[SearchResult]
+
+
+class BodyLimit(BaseHTTPMiddleware):
+    """Refuses bodies over the limit before they are parsed (413), declared or streamed."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        super().__init__(app)
+        self.max_bytes = max_bytes
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            return JSONResponse({"error": f"request body over {self.max_bytes} bytes"}, status_code=413)
+        if request.method in {"POST", "PUT", "PATCH"} and declared is None:
+            body = await request.body()
+            if len(body) > self.max_bytes:
+                return JSONResponse({"error": f"request body over {self.max_bytes} bytes"}, status_code=413)
+        return await call_next(request)
+
+
+def caller(request: Request) -> AccessScope:
+    """The authenticated caller's access scope (401 when nobody is established)."""
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator.authenticate(request)
+
+
+Caller = Annotated[AccessScope, Depends(caller)]
+
+
+def create_app(services: Services, authenticator: Authenticator | None = None) -> FastAPI:
+    auth = authenticator or build_authenticator(services.settings, services.directory)
+    app = FastAPI(
+        title="ragwarden",
+        version="0.1.0",
+        description="Permission-aware search and answers over your organisation's documents.",
+    )
+    app.add_middleware(BodyLimit, max_bytes=services.settings.max_body_bytes)
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "chunks": services.index.count()}
+
+    @app.post("/v1/search", response_model=SearchResponse, tags=["search"])
+    def search(body: SearchRequest, scope: Caller) -> dict[str, Any]:
+        results = search_documents(services.retriever, scope, body.query, body.limit)
+        return {"results": [r.as_dict() for r in results]}
+
+    @app.get("/v1/documents/{doc_id}", tags=["search"])
+    def document(doc_id: str, scope: Caller) -> dict[str, Any]:
+        return document_metadata(services.retriever, scope, doc_id)
+
+    @app.get("/v1/me", tags=["identity"])
+    def me(scope: Caller) -> dict[str, Any]:
+        return describe_scope(services.directory, scope)
+
+    app.state.services = services
+    app.state.authenticator = auth
+    return app

@@ -1,0 +1,151 @@
+"""Who is asking, for the HTTP interfaces: one authenticator per configured mode.
+
+``trusted-header``: an authenticating reverse proxy (Kerberos/SPNEGO, Authentik, …) sends
+``X-Remote-User`` and the shared ``X-Proxy-Secret``; the user resolves through the directory (AD or
+the local YAML). ``entra``: a bearer JWT from Entra ID, validated against the tenant's keys; groups
+from Microsoft Graph. ``local``: the demo's user switcher, ``X-Remote-User`` without a secret, only
+on a loopback address. Several modes may be combined; a request is handled by the first mode whose
+credentials it carries, and a request that carries none is 401.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from fastapi import Request
+
+from ragwarden.core.errors import AuthenticationError, ConfigurationError
+from ragwarden.core.models import AccessScope
+from ragwarden.core.ports import PrincipalResolver
+from ragwarden.core.settings import Settings
+
+MAX_USER_CHARS = 256
+USER_HEADER = "X-Remote-User"
+SECRET_HEADER = "X-Proxy-Secret"
+
+
+class Authenticator(Protocol):
+    def applies(self, request: Request) -> bool:
+        """Does the request carry this mode's credentials?"""
+
+    def authenticate(self, request: Request) -> AccessScope:
+        """The caller's scope; raises AuthenticationError when nobody is established."""
+
+
+def _user(request: Request) -> str:
+    user = request.headers.get(USER_HEADER, "").strip()
+    if not user:
+        raise AuthenticationError(f"missing {USER_HEADER} header")
+    if len(user) > MAX_USER_CHARS:
+        raise AuthenticationError(f"{USER_HEADER} is too long")
+    return user
+
+
+@dataclass
+class TrustedHeaderAuthenticator:
+    resolver: PrincipalResolver
+    secret: bytes
+
+    def applies(self, request: Request) -> bool:
+        return SECRET_HEADER in request.headers or USER_HEADER in request.headers
+
+    def authenticate(self, request: Request) -> AccessScope:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not given or not hmac.compare_digest(given, self.secret):
+            raise AuthenticationError("missing or wrong proxy secret")
+        return self.resolver.resolve(_user(request))
+
+
+@dataclass
+class EntraAuthenticator:
+    validator: Any  # ragwarden.acl.entra.EntraTokenValidator
+    resolver: PrincipalResolver
+
+    def applies(self, request: Request) -> bool:
+        return request.headers.get("Authorization", "").lower().startswith("bearer ")
+
+    def authenticate(self, request: Request) -> AccessScope:
+        token = request.headers["Authorization"][7:].strip()
+        claims = self.validator.validate(token)
+        scope = self.resolver.resolve(claims.oid)
+        return AccessScope(claims.username or claims.oid, scope.tokens)
+
+
+@dataclass
+class LocalAuthenticator:
+    resolver: PrincipalResolver
+
+    def applies(self, request: Request) -> bool:
+        return USER_HEADER in request.headers
+
+    def authenticate(self, request: Request) -> AccessScope:
+        return self.resolver.resolve(_user(request))
+
+
+@dataclass
+class CombinedAuthenticator:
+    modes: list[Authenticator]
+
+    def applies(self, request: Request) -> bool:
+        return any(m.applies(request) for m in self.modes)
+
+    def authenticate(self, request: Request) -> AccessScope:
+        for mode in self.modes:
+            if mode.applies(request):
+                return mode.authenticate(request)
+        raise AuthenticationError("no credentials: sign in through the configured authentication")
+
+
+def build_authenticator(settings: Settings, directory: PrincipalResolver) -> CombinedAuthenticator:
+    modes: list[Authenticator] = []
+    for mode in settings.auth_modes:
+        if mode == "entra":
+            modes.append(_entra(settings))
+        elif mode == "trusted-header":
+            secret = settings.require_proxy_secret().get_secret_value().encode()
+            modes.append(TrustedHeaderAuthenticator(directory, secret))
+        elif mode == "local":
+            if not _loopback(settings.host):
+                raise ConfigurationError("RAGWARDEN_AUTH_MODE=local is for the demo and only serves on loopback")
+            modes.append(LocalAuthenticator(directory))
+    return CombinedAuthenticator(modes)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _entra(settings: Settings) -> EntraAuthenticator:
+    from ragwarden.acl.entra import build_entra_resolver, build_entra_validator
+
+    assert settings.entra_tenant_id  # checked by Settings
+    if not settings.entra_client_id:
+        raise ConfigurationError("RAGWARDEN_AUTH_MODE=entra needs RAGWARDEN_ENTRA_CLIENT_ID for Microsoft Graph")
+    validator = build_entra_validator(
+        tenant_id=settings.entra_tenant_id,
+        audience=settings.entra_audience,
+        authority_host=settings.entra_authority_host,
+        jwks_url=settings.entra_jwks_url,
+        issuers=settings.entra_issuers,
+        leeway=settings.entra_clock_skew,
+        ca_bundle=settings.entra_ca_bundle,
+    )
+    resolver = build_entra_resolver(
+        tenant_id=settings.entra_tenant_id,
+        client_id=settings.entra_client_id,
+        client_secret=settings.entra_client_secret.get_secret_value() if settings.entra_client_secret else None,
+        client_certificate_path=settings.entra_client_certificate,
+        authority_host=settings.entra_authority_host,
+        graph_url=settings.entra_graph_url,
+        ca_bundle=settings.entra_ca_bundle,
+        cache_ttl=settings.principal_cache_ttl,
+    )
+    return EntraAuthenticator(validator, resolver)

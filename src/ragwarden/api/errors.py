@@ -1,0 +1,65 @@
+"""The one table that maps ragwarden errors to HTTP, and the handlers that apply it.
+
+Responses carry a short message and never a stack trace; internal errors say only "internal error".
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ragwarden.core import errors as e
+
+log = logging.getLogger(__name__)
+
+# Most specific first: the first matching class decides.
+HTTP_STATUS: tuple[tuple[type[e.RagwardenError], int, bool], ...] = (
+    # (error class, status, show the message to the caller)
+    (e.DocumentTooLargeError, 413, True),
+    (e.InvalidRequestError, 400, True),
+    (e.AuthenticationError, 401, True),
+    (e.NotFoundError, 404, True),
+    (e.DirectoryUnavailableError, 503, True),
+    (e.TransientError, 503, True),
+    (e.ConfigurationError, 500, False),
+    (e.IntegrityError, 500, False),
+    (e.RagwardenError, 500, False),
+)
+
+
+def status_for(exc: e.RagwardenError) -> tuple[int, str]:
+    for cls, status, public in HTTP_STATUS:
+        if isinstance(exc, cls):
+            return status, (str(exc) if public else "internal error")
+    return 500, "internal error"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(e.RagwardenError)
+    async def _ragwarden(request: Request, exc: e.RagwardenError) -> JSONResponse:
+        status, message = status_for(exc)
+        if status >= 500:
+            log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
+        headers = {"WWW-Authenticate": "RemoteUser"} if status == 401 else None
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        return JSONResponse({"error": f"invalid request: {problems}"}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("%s %s failed unexpectedly", request.method, request.url.path)
+        return JSONResponse({"error": "internal error"}, status_code=500)

@@ -1,0 +1,192 @@
+"""The ``ragwarden`` command. Each command parses its arguments, builds, and calls; imports are lazy
+so that ``ragwarden --help`` is instant."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ragwarden.core.errors import RagwardenError
+
+BENCHMARKS = {
+    "retrieval": "ragwarden.evaluation.bench_retrieval",
+    "ingest": "ragwarden.evaluation.bench_ingest",
+    "quality": "ragwarden.evaluation.bench_quality",
+}
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> Any:
+    from ragwarden.core.settings import load_settings
+
+    overrides = {k: v for k, v in extra.items() if v is not None}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = Path(args.data_dir)
+    if getattr(args, "directory", None):
+        overrides["directory_file"] = Path(args.directory)
+    return load_settings(**overrides)
+
+
+def _services(args: argparse.Namespace, **extra: Any) -> Any:
+    from ragwarden.services import build_services
+
+    return build_services(_settings(args, **extra))
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ragwarden.api.console import print_sync_report, progress_bar
+
+    services = _services(args)
+    try:
+        connector = services.folder_connector(Path(args.path))
+        report = services.sync(connector, progress=progress_bar("ingest"))
+    finally:
+        services.close()
+    print_sync_report(report)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ragwarden.api.app import create_app
+
+    settings = _settings(args, host=args.host, port=args.port)
+    from ragwarden.services import build_services
+
+    services = build_services(settings)
+    try:
+        uvicorn.run(create_app(services), host=settings.host, port=settings.port, log_level="info")
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from ragwarden.retrieval.documents import search_documents
+
+    services = _services(args)
+    try:
+        scope = services.directory.resolve(args.as_user)
+        results = search_documents(services.retriever, scope, args.query, args.limit)
+    finally:
+        services.close()
+    if args.json:
+        print(json.dumps({"results": [r.as_dict() for r in results]}, ensure_ascii=False, indent=2))
+        return 0
+    if not results:
+        print("No documents found that you can access.")
+    for n, r in enumerate(results, 1):
+        print(f"{n:2}. {r.title}  [{r.score:.3f}]\n    {r.source_uri}\n    {r.snippet}\n")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from ragwarden.api.explain import explain
+
+    services = _services(args)
+    try:
+        text, allowed = explain(services, args.as_user, args.document)
+    finally:
+        services.close()
+    print(text)
+    return 0 if allowed else 1
+
+
+def cmd_whoami(args: argparse.Namespace) -> int:
+    from ragwarden.api.identity import describe_scope
+    from ragwarden.services import build_directory
+
+    directory = build_directory(_settings(args))
+    info = describe_scope(directory, directory.resolve(args.as_user))
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{info['principal']}: {len(info['tokens'])} tokens" + ("" if info["tokens"] else " (unknown or disabled)"))
+    for t in info["tokens"]:
+        print(f"  {t['token']:50} {t['name']}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ragwarden.api.demo import run_demo
+
+    return run_demo(host=args.host, port=args.port, data_dir=args.data_dir, serve=not args.no_serve)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import importlib
+
+    module = importlib.import_module(BENCHMARKS[args.which])
+    result: int = module.main(args.rest)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ragwarden",
+        description="Permission-aware search and answers over your organisation's documents.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        p.add_argument("--data-dir", help="where the index and sync state live (RAGWARDEN_DATA_DIR)")
+        return p
+
+    p = add("demo", cmd_demo, "ingest the bundled bilingual sample corpus and serve the API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-serve", action="store_true", help="ingest and show sample searches, then exit")
+
+    p = add("ingest", cmd_ingest, "sync a folder (documents with .acl.json sidecars) into the index")
+    p.add_argument("path")
+
+    p = add("serve", cmd_serve, "serve the REST API")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+
+    p = add("search", cmd_search, "search as a user, with that user's permissions")
+    _as_user(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("query")
+
+    p = add("explain", cmd_explain, "may this user see this document, and which token decided")
+    _as_user(p)
+    p.add_argument("document", help="doc id, path relative to the ingested folder, or file:// URI")
+
+    p = add("whoami", cmd_whoami, "the principal tokens a user resolves to, with names")
+    _as_user(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("bench", help="run a benchmark: " + ", ".join(BENCHMARKS))
+    p.set_defaults(func=cmd_bench)
+    p.add_argument("which", choices=sorted(BENCHMARKS))
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="the benchmark's own options (see its --help)")
+    return parser
+
+
+def _as_user(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as", dest="as_user", required=True, metavar="USER", help="the user to act as")
+    p.add_argument("--directory", help="users-and-groups YAML (RAGWARDEN_DIRECTORY_FILE)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+        return result
+    except RagwardenError as exc:
+        print(f"ragwarden: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+pytest_plugins = ["tests.demo_fixtures", "tests.fixtures.samba"]
