@@ -29,7 +29,19 @@ def test_tokens_are_canonical(raw: str, canonical: str) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["alice", "role:admin", "user:", "user:*", "group:a b", "sid:1105", "sid:S-1", "entra:nope", "Everyone", "", "user:a:b"],
+    [
+        "alice",
+        "role:admin",
+        "user:",
+        "user:*",
+        "group:a b",
+        "sid:1105",
+        "sid:S-1",
+        "entra:nope",
+        "Everyone",
+        "",
+        "user:a:b",
+    ],
 )
 def test_tokens_not_understood_are_refused(bad: str) -> None:
     with pytest.raises(AccessControlError):

@@ -77,8 +77,7 @@ def test_the_demo_corpus_is_indexed_as_the_manifest_says(demo: Demo) -> None:
 
 def test_every_user_sees_a_different_subset(demo: Demo) -> None:
     subsets = {
-        frozenset(d["path"] for d in demo.indexed if oracle_allows(demo.directory, u, d["path"]))
-        for u in demo.users
+        frozenset(d["path"] for d in demo.indexed if oracle_allows(demo.directory, u, d["path"])) for u in demo.users
     }
     assert len(subsets) >= 5
     assert all(any(oracle_allows(demo.directory, u, d["path"]) for u in demo.users) for d in demo.indexed)

@@ -69,7 +69,9 @@ def test_malformed_json_is_422(client: TestClient) -> None:
 
 
 def test_oversized_body_is_413(client: TestClient) -> None:
-    r = client.post("/v1/search", content=b"{" + b" " * 200_000 + b"}", headers={**OK, "Content-Type": "application/json"})
+    r = client.post(
+        "/v1/search", content=b"{" + b" " * 200_000 + b"}", headers={**OK, "Content-Type": "application/json"}
+    )
     assert r.status_code == 413
 
 

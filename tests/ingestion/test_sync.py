@@ -36,9 +36,7 @@ class World:
         self.embedder = CountingEmbedder()
         self.index = QdrantEdgeIndex(tmp_path / "index")
         self.state = StateStore(tmp_path / "state.sqlite3")
-        self.engine = SyncEngine(
-            self.index, self.embedder, self.state, DocumentProcessor(Chunker(120, 10), 10_000_000)
-        )
+        self.engine = SyncEngine(self.index, self.embedder, self.state, DocumentProcessor(Chunker(120, 10), 10_000_000))
         # Keyword mode: "is this text findable" must not be blurred by dense neighbours.
         self.retriever = Retriever(self.index, self.embedder, mode="sparse")
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import JSONResponse, Response
 
-from ragwarden.api.auth import Authenticator, build_authenticator
+from ragwarden.api.auth import Authenticator, CombinedAuthenticator, build_authenticator
 from ragwarden.api.errors import install_error_handlers
 from ragwarden.api.identity import describe_scope
 from ragwarden.core.models import AccessScope
@@ -75,6 +75,7 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
         version="0.1.0",
         description="Permission-aware search and answers over your organisation's documents.",
     )
+    names = auth.naming(services.directory) if isinstance(auth, CombinedAuthenticator) else services.directory
     app.add_middleware(BodyLimit, max_bytes=services.settings.max_body_bytes)
     install_error_handlers(app)
 
@@ -93,7 +94,7 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
 
     @app.get("/v1/me", tags=["identity"])
     def me(scope: Caller) -> dict[str, Any]:
-        return describe_scope(services.directory, scope)
+        return describe_scope(names, scope)
 
     app.state.services = services
     app.state.authenticator = auth

@@ -24,7 +24,7 @@ from ragwarden.core.settings import Settings
 
 MAX_USER_CHARS = 256
 USER_HEADER = "X-Remote-User"
-SECRET_HEADER = "X-Proxy-Secret"
+SECRET_HEADER = "X-Proxy-Secret"  # noqa: S105 (a header name, not a secret)
 
 
 class Authenticator(Protocol):
@@ -97,6 +97,30 @@ class CombinedAuthenticator:
             if mode.applies(request):
                 return mode.authenticate(request)
         raise AuthenticationError("no credentials: sign in through the configured authentication")
+
+    def naming(self, directory: PrincipalResolver) -> PrincipalResolver:
+        """What ``/v1/me`` names a caller's tokens with: the directory first (SIDs), then the other
+        modes' resolvers (only Entra knows its groups' display names)."""
+        others = [m.resolver for m in self.modes if isinstance(m, EntraAuthenticator)]
+        return TokenNames(directory, others) if others else directory
+
+
+@dataclass
+class TokenNames:
+    """Names only: ``resolve`` is the directory's; ``describe`` asks each resolver until one knows."""
+
+    directory: PrincipalResolver
+    others: list[PrincipalResolver]
+
+    def resolve(self, user: str) -> AccessScope:
+        return self.directory.resolve(user)
+
+    def describe(self, token: str) -> str:
+        for resolver in (self.directory, *self.others):
+            name = resolver.describe(token)
+            if name != token:
+                return name
+        return token
 
 
 def build_authenticator(settings: Settings, directory: PrincipalResolver) -> CombinedAuthenticator:

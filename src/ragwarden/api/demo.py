@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ragwarden.api.console import print_sync_report, progress_bar
 from ragwarden.evaluation.demo_corpus import demo_settings, ingest_demo
 from ragwarden.services import Services, build_services
@@ -64,7 +62,7 @@ def _serve(services: Services) -> None:
         f"\nragwarden demo at {url}  (API docs: {url}/docs)\n"
         "Requests come as if from an authenticating reverse proxy, e.g.:\n"
         f"  curl -s {url}/v1/search -H 'X-Remote-User: alice' -H 'X-Proxy-Secret: {secret}' \\\n"
-        "       -H 'Content-Type: application/json' -d '{\"query\": \"Gehalt\", \"limit\": 5}'\n"
+        '       -H \'Content-Type: application/json\' -d \'{"query": "Gehalt", "limit": 5}\'\n'
         "Stop with Ctrl+C.\n"
     )
     uvicorn.run(create_app(services), host=s.host, port=s.port, log_level="warning")

@@ -50,9 +50,7 @@ class AccessControl:
     @property
     def version(self) -> str:
         """A stable fingerprint of the ACL: equal ACLs have equal versions."""
-        canonical = json.dumps(
-            [sorted(self.allow), sorted(self.deny), sorted(self.share)], separators=(",", ":")
-        )
+        canonical = json.dumps([sorted(self.allow), sorted(self.deny), sorted(self.share)], separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     def to_payload(self) -> dict[str, Any]:

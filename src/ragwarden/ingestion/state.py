@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ragwarden.core.models import AccessControl, FailedItem, SourceDocument
 
@@ -119,9 +120,7 @@ class StateStore:
                     datetime.now(UTC).isoformat(),
                 ),
             )
-            self._db.execute(
-                "DELETE FROM failures WHERE source = ? AND source_uri = ?", (doc.source, doc.source_uri)
-            )
+            self._db.execute("DELETE FROM failures WHERE source = ? AND source_uri = ?", (doc.source, doc.source_uri))
 
     def commit_acls(self, changes: list[tuple[str, AccessControl]]) -> None:
         with self._db:
@@ -154,7 +153,7 @@ class StateStore:
         return [FailedItem(uri, reason, kind) for uri, reason, kind in rows]
 
 
-def _state(row: tuple) -> DocumentState:  # type: ignore[type-arg]
+def _state(row: tuple[Any, ...]) -> DocumentState:
     acl = json.loads(row[5])
     return DocumentState(
         doc_id=row[0],

@@ -146,9 +146,7 @@ class SyncEngine:
         if replaced:
             # Chunk counts may shrink: drop the old points before writing the new ones.
             self._index.delete_documents(replaced)
-        points = [
-            IndexedChunk(c.chunk_id, list(next(by_chunk)), embedding_text(c), c.payload()) for c in chunks
-        ]
+        points = [IndexedChunk(c.chunk_id, list(next(by_chunk)), embedding_text(c), c.payload()) for c in chunks]
         self._index.upsert(points)
         for p in pending:
             self._state.commit_document(p.doc, len(p.chunks))
