@@ -101,7 +101,12 @@ def cmd_whoami(args: argparse.Namespace) -> int:
     from ragwarden.services import build_directory
 
     directory = build_directory(_settings(args))
-    info = describe_scope(directory, directory.resolve(args.as_user))
+    try:
+        info = describe_scope(directory, directory.resolve(args.as_user))
+    finally:
+        close = getattr(directory, "close", None)
+        if close is not None:
+            close()
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
         return 0

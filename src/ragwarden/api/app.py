@@ -77,7 +77,7 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
     )
     names = auth.naming(services.directory) if isinstance(auth, CombinedAuthenticator) else services.directory
     app.add_middleware(BodyLimit, max_bytes=services.settings.max_body_bytes)
-    install_error_handlers(app)
+    install_error_handlers(app, "Bearer" if "entra" in services.settings.auth_modes else "RemoteUser")
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:

@@ -23,28 +23,32 @@ HTTP_STATUS: tuple[tuple[type[e.RagwardenError], int, bool], ...] = (
     (e.InvalidRequestError, 400, True),
     (e.AuthenticationError, 401, True),
     (e.NotFoundError, 404, True),
-    (e.DirectoryUnavailableError, 503, True),
-    (e.TransientError, 503, True),
+    (e.DirectoryUnavailableError, 503, False),
+    (e.TransientError, 503, False),
     (e.ConfigurationError, 500, False),
     (e.IntegrityError, 500, False),
     (e.RagwardenError, 500, False),
 )
 
 
+GENERIC = {503: "a service ragwarden depends on is unavailable; try again later", 500: "internal error"}
+
+
 def status_for(exc: e.RagwardenError) -> tuple[int, str]:
+    """Status and the message the caller sees; internal detail (hosts, causes) stays in the log."""
     for cls, status, public in HTTP_STATUS:
         if isinstance(exc, cls):
-            return status, (str(exc) if public else "internal error")
+            return status, (str(exc) if public else GENERIC.get(status, "internal error"))
     return 500, "internal error"
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, challenge: str = "RemoteUser") -> None:
     @app.exception_handler(e.RagwardenError)
     async def _ragwarden(request: Request, exc: e.RagwardenError) -> JSONResponse:
         status, message = status_for(exc)
         if status >= 500:
-            log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
-        headers = {"WWW-Authenticate": "RemoteUser"} if status == 401 else None
+            log.error("%s %s failed: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+        headers = {"WWW-Authenticate": challenge} if status == 401 else None
         return JSONResponse({"error": message}, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
