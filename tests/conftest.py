@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.demo_fixtures", "tests.fixtures.samba"]
+pytest_plugins = ["tests.demo_fixtures", "tests.fixtures.samba", "tests.fixtures.smb"]

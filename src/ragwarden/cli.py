@@ -41,12 +41,38 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     services = _services(args)
     try:
-        connector = services.folder_connector(Path(args.path))
+        connector = (
+            _smb_connector(services, args.path)
+            if args.path.startswith("smb://")
+            else services.folder_connector(Path(args.path))
+        )
         report = services.sync(connector, progress=progress_bar("ingest"))
     finally:
         services.close()
     print_sync_report(report)
     return 0
+
+
+def _smb_connector(services: Any, url: str) -> Any:
+    from urllib.parse import unquote, urlsplit
+
+    from ragwarden.connectors.smb import SmbConnector
+    from ragwarden.core.errors import ConfigurationError
+
+    parts = urlsplit(url)
+    settings = services.settings
+    if parts.username or parts.password:
+        raise ConfigurationError("put SMB credentials in RAGWARDEN_SMB_USERNAME / RAGWARDEN_SMB_PASSWORD, not the URL")
+    share, _, root = unquote(parts.path).lstrip("/").partition("/")
+    if not parts.hostname or not share:
+        raise ConfigurationError(f"expected smb://server/share[/path], got {url}")
+    if not (settings.smb_username and settings.smb_password):
+        raise ConfigurationError("smb:// needs RAGWARDEN_SMB_USERNAME and RAGWARDEN_SMB_PASSWORD")
+    return SmbConnector(
+        parts.hostname, share, root, username=settings.smb_username, password=settings.smb_password,
+        port=parts.port or settings.smb_port, max_file_size=services.max_file_bytes,
+        share_allow=settings.smb_share_allow,
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -148,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-serve", action="store_true", help="ingest and show sample searches, then exit")
 
-    p = add("ingest", cmd_ingest, "sync a folder (documents with .acl.json sidecars) into the index")
+    p = add("ingest", cmd_ingest, "sync a folder (with .acl.json sidecars) or smb://server/share/path into the index")
     p.add_argument("path")
 
     p = add("serve", cmd_serve, "serve the REST API")

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     entra_clock_skew: float = Field(default=60.0, ge=0, le=600)
     entra_ca_bundle: Path | None = None
 
+    # SMB file shares (ragwarden ingest smb://server/share/path); credentials never go in the URL
+    smb_username: str | None = None
+    smb_password: SecretStr | None = None
+    smb_port: int = Field(default=445, ge=1, le=65535)
+    smb_share_allow: list[str] = Field(default_factory=list)  # SIDs the share permission admits
+
     index_backend: Literal["edge", "qdrant"] = "edge"
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None
@@ -83,7 +89,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
-    @field_validator("proxy_secret", "entra_client_secret", "ad_bind_password")
+    @field_validator("proxy_secret", "entra_client_secret", "ad_bind_password", "smb_password")
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:

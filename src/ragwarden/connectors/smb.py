@@ -1,0 +1,286 @@
+"""The SMB file-share connector: files on ``\\\\server\\share\\root`` with ACLs from their NTFS security descriptors.
+
+Each file's descriptor (owner, group, DACL) is read over SMB in one compound round trip (create with
+READ_CONTROL, QUERY_INFO security, close) and mapped by :mod:`ragwarden.connectors.ntfs_acl`; files whose
+DACL cannot be mapped safely are failed items, never documents.
+
+Share permissions are not readable over plain SMB (they live behind the SRVSVC RPC interface), so they are
+configuration: ``share_allow`` lists the SIDs the share's permission admits; they become ``acl_share``,
+which the access filter intersects with the NTFS allow set. Leave it empty only for a share open to
+Everyone.
+
+Change detection: the scan does not read content; a file's ``content_hash`` fingerprints what SMB lists
+for it (size, last-write time, file id), so a content change (which moves the last-write time) re-embeds,
+an ACL change re-stamps, and a rename or move is a delete plus an add (ids derive from the path).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from ragwarden.acl import tokens
+from ragwarden.connectors.local_folder import prettify_title
+from ragwarden.connectors.ntfs_acl import sd_to_access
+from ragwarden.core.errors import AccessControlError, ConfigurationError, DocumentTooLargeError, ItemError
+from ragwarden.core.models import AccessControl, FailedItem, SourceDocument
+
+KIND_ACL = "acl"
+KIND_TOO_LARGE = "too_large"
+KIND_UNREADABLE = "unreadable"
+KIND_FOLDER = "folder"
+KIND_REPARSE = "reparse_point"  # symbolic links, junctions: not followed
+
+_READ_CONTROL = 0x00020000
+_FILE_READ_ATTRIBUTES = 0x00000080
+_SECURITY_INFO = 0x1 | 0x2 | 0x4  # OWNER | GROUP | DACL
+_REPARSE_POINT = 0x400
+_SD_BUFFER = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    rel: str
+    unc: str
+    size: int
+    modified: datetime
+    file_id: int
+
+
+def _secret(value: Any) -> str:
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
+
+
+class SmbConnector:
+    """A :class:`~ragwarden.core.ports.Connector` over an SMB share with NTFS permissions."""
+
+    def __init__(
+        self,
+        server: str,
+        share: str,
+        root_path: str = "",
+        *,
+        username: str,
+        password: Any,
+        port: int = 445,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        max_file_size: int,
+        share_allow: Sequence[str] = (),
+        source: str | None = None,
+        auth_protocol: str = "negotiate",
+    ) -> None:
+        if not server or not share or "\\" in share or "/" in share:
+            raise ConfigurationError(f"invalid SMB server or share: {server!r} {share!r}")
+        if max_file_size <= 0:
+            raise ConfigurationError("max_file_size must be positive")
+        self._server, self._share, self._port = server, share, port
+        self._root = "/".join(p for p in root_path.replace("\\", "/").split("/") if p)
+        self._username, self._password = username, password
+        self._include, self._exclude = tuple(include), tuple(exclude)
+        self._max_file_size = max_file_size
+        try:
+            self._share_tokens = frozenset(tokens.sid(s.removeprefix("sid:")) for s in share_allow)
+        except AccessControlError as exc:
+            raise ConfigurationError(f"share_allow: {exc}") from exc
+        self._source = source or "/".join(p for p in ("smb", server, share, self._root) if p)
+        if ":" in self._source:
+            raise ConfigurationError(f"invalid connector source name {self._source!r}")
+        self._auth_protocol = auth_protocol
+        self._cache: dict[str, Any] = {}  # this connector's own SMB connections (credentials isolated)
+        self._registered = False
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    def doc_id(self, rel_path: str) -> str:
+        return hashlib.sha256(f"{self._source}:{rel_path}".encode()).hexdigest()[:32]
+
+    def uri(self, rel_path: str) -> str:
+        path = "/".join(p for p in (self._share, self._root, rel_path) if p)
+        return f"smb://{self._server}/{quote(path)}"
+
+    # -- the port ------------------------------------------------------------------------------------
+
+    def scan(self) -> Iterator[SourceDocument | FailedItem]:
+        for entry in self._walk():
+            if isinstance(entry, FailedItem):
+                yield entry
+                continue
+            acl = self._acl(entry)
+            yield acl if isinstance(acl, FailedItem) else self._document(entry, acl)
+
+    def scan_acls(self) -> Iterator[tuple[str, AccessControl] | FailedItem]:
+        """The permission-only pass: ``(doc_id, acl)`` per file, without reading content."""
+        for entry in self._walk():
+            if isinstance(entry, FailedItem):
+                yield entry
+                continue
+            acl = self._acl(entry)
+            yield acl if isinstance(acl, FailedItem) else (self.doc_id(entry.rel), acl)
+
+    def read(self, document: SourceDocument) -> bytes:
+        import smbclient
+
+        if document.source != self._source:
+            raise ItemError(f"document {document.doc_id} belongs to source {document.source!r}")
+        self._connect()
+        try:
+            with smbclient.open_file(
+                self._unc(document.path), mode="rb", share_access="rw", **self._kwargs()
+            ) as handle:
+                data = handle.read(self._max_file_size + 1)
+        except Exception as exc:  # noqa: BLE001 - any SMB failure is this item's failure
+            raise ItemError(f"{document.path}: cannot be read: {_why(exc)}") from exc
+        if len(data) > self._max_file_size:
+            raise DocumentTooLargeError(f"{document.path}: larger than {self._max_file_size} bytes")
+        return data
+
+    def close(self) -> None:
+        from smbclient import reset_connection_cache
+
+        reset_connection_cache(connection_cache=self._cache)
+        self._registered = False
+
+    # -- SMB -----------------------------------------------------------------------------------------
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {"connection_cache": self._cache, "port": self._port}
+
+    def _connect(self) -> None:
+        if self._registered:
+            return
+        import smbclient
+
+        try:
+            smbclient.register_session(
+                self._server,
+                username=self._username,
+                password=_secret(self._password),
+                port=self._port,
+                auth_protocol=self._auth_protocol,
+                connection_cache=self._cache,
+            )
+        except Exception as exc:  # noqa: BLE001 - a bad server or credentials stop the whole run
+            raise ConfigurationError(f"cannot connect to \\\\{self._server}\\{self._share}: {_why(exc)}") from exc
+        self._registered = True
+
+    def _unc(self, rel: str) -> str:
+        parts = [p for p in (self._root, rel) if p]
+        tail = "\\".join(parts).replace("/", "\\")
+        return f"\\\\{self._server}\\{self._share}" + (f"\\{tail}" if tail else "")
+
+    def _walk(self) -> Iterator[_Entry | FailedItem]:
+        import smbclient
+
+        self._connect()
+        try:
+            smbclient.stat(self._unc(""), **self._kwargs())
+        except Exception as exc:  # noqa: BLE001 - an empty scan would read as "everything was deleted"
+            raise ConfigurationError(f"{self.uri('')} cannot be opened: {_why(exc)}") from exc
+        pending = [""]
+        while pending:
+            folder = pending.pop()
+            try:
+                entries = sorted(smbclient.scandir(self._unc(folder), **self._kwargs()), key=lambda e: e.name)
+            except Exception as exc:  # noqa: BLE001
+                yield FailedItem(self.uri(folder), f"cannot list folder: {_why(exc)}", KIND_FOLDER)
+                continue
+            subfolders: list[str] = []
+            for entry in entries:
+                rel = f"{folder}/{entry.name}" if folder else entry.name
+                item = self._entry(entry, rel, subfolders)
+                if item is not None:
+                    yield item
+            pending.extend(reversed(subfolders))
+
+    def _entry(self, entry: Any, rel: str, subfolders: list[str]) -> _Entry | FailedItem | None:
+        info = entry.smb_info
+        if info.file_attributes & _REPARSE_POINT:
+            return FailedItem(self.uri(rel), "reparse point (link or junction) not followed", KIND_REPARSE)
+        if entry.is_dir():
+            subfolders.append(rel)
+            return None
+        if not self._selected(rel):
+            return None
+        if info.end_of_file > self._max_file_size:
+            return FailedItem(
+                self.uri(rel), f"too large: {info.end_of_file} bytes (limit {self._max_file_size})", KIND_TOO_LARGE
+            )
+        return _Entry(rel, self._unc(rel), info.end_of_file, info.last_write_time, info.file_id)
+
+    def _selected(self, rel: str) -> bool:
+        name = rel.rsplit("/", 1)[-1]
+
+        def matches(patterns: tuple[str, ...]) -> bool:
+            return any(fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
+
+        if self._include and not matches(self._include):
+            return False
+        return not matches(self._exclude)
+
+    def _acl(self, entry: _Entry) -> AccessControl | FailedItem:
+        try:
+            descriptor = self._security_descriptor(entry.unc)
+        except Exception as exc:  # noqa: BLE001 - cannot read the ACL: fail closed for this file
+            return FailedItem(self.uri(entry.rel), f"cannot read the security descriptor: {_why(exc)}", KIND_ACL)
+        try:
+            return sd_to_access(descriptor, self._share_tokens)
+        except AccessControlError as exc:
+            return FailedItem(self.uri(entry.rel), f"ACL not indexed: {exc}", KIND_ACL)
+
+    def _security_descriptor(self, unc: str) -> bytes:
+        """Create (READ_CONTROL) + QUERY_INFO(security: owner, group, DACL) + close, one round trip."""
+        from smbclient._io import SMBFileTransaction, SMBRawIO
+        from smbprotocol.file_info import InfoType
+        from smbprotocol.open import SMB2QueryInfoRequest, SMB2QueryInfoResponse
+
+        raw = SMBRawIO(
+            unc, mode="r", share_access="rwd", desired_access=_READ_CONTROL | _FILE_READ_ATTRIBUTES, **self._kwargs()
+        )
+        request = SMB2QueryInfoRequest()
+        request["info_type"] = InfoType.SMB2_0_INFO_SECURITY
+        request["output_buffer_length"] = _SD_BUFFER
+        request["additional_information"] = _SECURITY_INFO
+        request["file_id"] = raw.fd.file_id
+
+        def unpack(sent: Any) -> bytes:
+            response = raw.fd.connection.receive(sent)
+            parsed = SMB2QueryInfoResponse()
+            parsed.unpack(response["data"].get_value())
+            return bytes(parsed["buffer"].get_value())
+
+        with SMBFileTransaction(raw) as transaction:
+            transaction += (request, unpack)
+        return bytes(transaction.results[0])
+
+    def _document(self, entry: _Entry, acl: AccessControl) -> SourceDocument:
+        fingerprint = f"{entry.size}:{entry.modified.isoformat()}:{entry.file_id}"
+        name = entry.rel.rsplit("/", 1)[-1]
+        stem, dot, suffix = name.rpartition(".")
+        parts = entry.rel.split("/")
+        return SourceDocument(
+            doc_id=self.doc_id(entry.rel),
+            source=self._source,
+            source_uri=self.uri(entry.rel),
+            title=prettify_title(stem if dot else name) or name,
+            acl=acl,
+            content_hash=hashlib.sha256(fingerprint.encode()).hexdigest(),
+            modified=entry.modified,
+            size=entry.size,
+            file_type=suffix.lower() if dot else "",
+            path=entry.rel,
+            metadata={"department": parts[0]} if len(parts) > 1 else {},
+        )
+
+
+def _why(exc: BaseException) -> str:
+    """A short reason without credentials (smbprotocol messages carry paths and NT status only)."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
