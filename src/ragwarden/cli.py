@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +17,8 @@ BENCHMARKS = {
     "retrieval": "ragwarden.evaluation.bench_retrieval",
     "ingest": "ragwarden.evaluation.bench_ingest",
     "quality": "ragwarden.evaluation.bench_quality",
+    "answer": "ragwarden.evaluation.bench_answer",
+    "identity": "ragwarden.evaluation.bench_identity",
 }
 
 
@@ -69,8 +72,13 @@ def _smb_connector(services: Any, url: str) -> Any:
     if not (settings.smb_username and settings.smb_password):
         raise ConfigurationError("smb:// needs RAGWARDEN_SMB_USERNAME and RAGWARDEN_SMB_PASSWORD")
     return SmbConnector(
-        parts.hostname, share, root, username=settings.smb_username, password=settings.smb_password,
-        port=parts.port or settings.smb_port, max_file_size=services.max_file_bytes,
+        parts.hostname,
+        share,
+        root,
+        username=settings.smb_username,
+        password=settings.smb_password,
+        port=parts.port or settings.smb_port,
+        max_file_size=services.max_file_bytes,
         share_allow=settings.smb_share_allow,
     )
 
@@ -107,6 +115,25 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("No documents found that you can access.")
     for n, r in enumerate(results, 1):
         print(f"{n:2}. {r.title}  [{r.score:.3f}]\n    {r.source_uri}\n    {r.snippet}\n")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from ragwarden.generation import AnswerComplete, AnswerToken
+
+    services = _services(args)
+    try:
+        scope = services.directory.resolve(args.as_user)
+        for event in services.answerer().answer_stream(scope, args.question):
+            if isinstance(event, AnswerToken):
+                print(event.text, end="", flush=True)
+            elif isinstance(event, AnswerComplete):
+                print()
+                cited = [c for c in event.result.citations if c.cited] or list(event.result.citations)
+                for c in cited:
+                    print(f"  [{c.number}] {c.title}  {c.source_uri}")
+    finally:
+        services.close()
     return 0
 
 
@@ -187,6 +214,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=10)
     p.add_argument("query")
 
+    p = add("ask", cmd_ask, "ask a question as a user; the local LLM answers from that user's documents")
+    _as_user(p)
+    p.add_argument("question")
+
     p = add("explain", cmd_explain, "may this user see this document, and which token decided")
     _as_user(p)
     p.add_argument("document", help="doc id, path relative to the ingested folder, or file:// URI")
@@ -208,6 +239,9 @@ def _as_user(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # llama.cpp and torch share OpenMP; spinning worker threads triple the LLM's time to first
+    # token on two cores. Must be set before either is imported.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = _parser().parse_args(argv)
     try:
         result: int = args.func(args)

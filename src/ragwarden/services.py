@@ -31,6 +31,17 @@ class Services:
     retriever: Retriever
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def answerer(self) -> Any:
+        """The answering use case (``ragwarden.generation.Answerer``), built on first use: the local
+        model loads only when someone asks a question."""
+        if "answerer" not in self.extras:
+            from ragwarden.generation import Answerer, build_chat_model, generation_settings_from
+
+            gs = generation_settings_from(self.settings)
+            model = self.extras.get("chat_model") or build_chat_model(gs)
+            self.extras["answerer"] = Answerer(self.retriever, model, gs)
+        return self.extras["answerer"]
+
     def sync(self, connector: Connector, progress: Progress | None = None) -> SyncReport:
         from ragwarden.ingestion.chunking import Chunker
         from ragwarden.ingestion.processing import DocumentProcessor

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ragwarden.api.auth import Authenticator, CombinedAuthenticator, build_authenticator
+from ragwarden.api.answers import answer_body, sse_events
 from ragwarden.api.errors import install_error_handlers
 from ragwarden.api.identity import describe_scope
 from ragwarden.core.models import AccessScope
@@ -39,6 +41,13 @@ class SearchResult(BaseModel):
 
 class SearchResponse(BaseModel):
     results: list[SearchResult]
+
+
+class AnswerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=4000)
+    conversation_id: str | None = Field(default=None, min_length=1, max_length=128)
+    limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
 
 
 class BodyLimit(BaseHTTPMiddleware):
@@ -91,6 +100,16 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
     @app.get("/v1/documents/{doc_id}", tags=["search"])
     def document(doc_id: str, scope: Caller) -> dict[str, Any]:
         return document_metadata(services.retriever, scope, doc_id)
+
+    @app.post("/v1/answer", tags=["answers"])
+    def answer(body: AnswerRequest, request: Request) -> Any:
+        started = time.perf_counter()
+        scope = caller(request)
+        resolve_ms = (time.perf_counter() - started) * 1000
+        events = services.answerer().answer_stream(scope, body.question, body.conversation_id, body.limit)
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return StreamingResponse(sse_events(events, resolve_ms), media_type="text/event-stream")
+        return answer_body(events, resolve_ms)
 
     @app.get("/v1/me", tags=["identity"])
     def me(scope: Caller) -> dict[str, Any]:

@@ -13,12 +13,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ragwarden.core import errors as e
+from ragwarden.generation import errors as g
 
 log = logging.getLogger(__name__)
 
 # Most specific first: the first matching class decides.
 HTTP_STATUS: tuple[tuple[type[e.RagwardenError], int, bool], ...] = (
     # (error class, status, show the message to the caller)
+    (g.ModelNotFoundError, 503, True),  # says what to pull or install; no internal detail
+    (g.BackendMissingError, 503, True),
     (e.DocumentTooLargeError, 413, True),
     (e.InvalidRequestError, 400, True),
     (e.AuthenticationError, 401, True),

@@ -1,0 +1,294 @@
+"""Answering: the caller's question → permission-filtered retrieval → a grounded, cited answer.
+
+The prompt is built only from what the retrieval choke point returned for *this* caller's scope, on
+every turn (conversation memory holds the caller's questions, never document text). When nothing
+relevant is retrieved, the fixed "not found" reply is returned without calling the model; it reads
+the same whether nothing exists or nothing is visible, so it cannot hint at a forbidden document.
+
+``answer_stream`` yields :class:`AnswerToken` events as the model generates, then one
+:class:`AnswerComplete` with the citations; ``answer`` collects them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from ragwarden.core.errors import InvalidRequestError
+from ragwarden.core.models import AccessScope, SearchHit
+from ragwarden.generation.citations import Citation, resolve_citations
+from ragwarden.generation.conversations import (
+    ConversationStore,
+    InMemoryConversationStore,
+    Turn,
+    check_conversation_id,
+    condense_heuristic,
+    condense_with_model,
+    new_conversation_id,
+)
+from ragwarden.generation.errors import PromptTooLongError
+from ragwarden.generation.language import Language, detect_language
+from ragwarden.generation.llm import ChatMessage, ChatModel, count_message_tokens
+from ragwarden.generation.packing import PackingLimits, Source, pack_sources
+from ragwarden.generation.prompting import NOT_FOUND, build_messages, format_source
+from ragwarden.generation.relevance import content_terms, shared_terms
+from ragwarden.generation.settings import GenerationSettings
+
+MAX_QUESTION_CHARS = 2000
+SAFETY_TOKENS = 16  # slack for the estimate of the chat template's tokens
+
+
+class SearchesDocuments(Protocol):
+    """The retrieval choke point (``ragwarden.retrieval.retriever.Retriever``) as the answerer uses it."""
+
+    def search(self, scope: AccessScope, query: str, limit: int = 10) -> list[SearchHit]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Timings:
+    """Milliseconds: retrieval, prompt building, the model's first token and whole reply, the turn."""
+
+    retrieve_ms: float = 0.0
+    prompt_ms: float = 0.0
+    first_token_ms: float | None = None
+    generate_ms: float = 0.0
+    total_ms: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerResult:
+    answer: str
+    citations: tuple[Citation, ...]
+    conversation_id: str
+    language: Language
+    found: bool  # False: the fixed "not found" reply, the model was not asked
+    standalone_question: str
+    model_id: str
+    timings: Timings
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "citations": [c.to_dict() for c in self.citations],
+            "conversation_id": self.conversation_id,
+            "language": self.language,
+            "found": self.found,
+        }
+
+    def timings_dict(self) -> dict[str, Any]:
+        return asdict(self.timings)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerToken:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerComplete:
+    result: AnswerResult
+
+
+AnswerEvent = AnswerToken | AnswerComplete
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    """What one request knows before retrieval."""
+
+    conversation_id: str
+    question: str
+    standalone: str
+    language: Language
+    started: float
+
+
+class Answerer:
+    """Composes the retrieval choke point, a chat model and settings into cited answers."""
+
+    def __init__(
+        self,
+        retriever: SearchesDocuments,
+        model: ChatModel,
+        settings: GenerationSettings | None = None,
+        conversations: ConversationStore | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.retriever = retriever
+        self.model = model
+        self.settings = settings or GenerationSettings()
+        s = self.settings
+        self.conversations: ConversationStore = conversations or InMemoryConversationStore(
+            max_turns=s.conversation_max_turns,
+            ttl=s.conversation_ttl_seconds,
+            max_conversations=s.conversation_max_count,
+        )
+        self._clock = clock
+
+    def answer(
+        self, scope: AccessScope, question: str, conversation_id: str | None = None, limit: int | None = None
+    ) -> AnswerResult:
+        for event in self.answer_stream(scope, question, conversation_id, limit):
+            if isinstance(event, AnswerComplete):
+                return event.result
+        raise AssertionError("answer_stream ended without a result")  # pragma: no cover
+
+    def answer_stream(
+        self, scope: AccessScope, question: str, conversation_id: str | None = None, limit: int | None = None
+    ) -> Iterator[AnswerEvent]:
+        """Token events, then one :class:`AnswerComplete`.
+
+        Runs eagerly up to the model's first piece, so a bad request, an unavailable index or LLM, or a
+        missing model raise here, before any event (an HTTP layer can still answer with a status
+        code); a failure after that (e.g. a timeout mid-answer) raises while iterating.
+        """
+        turn = self._begin(scope, question, conversation_id)
+        events = self._run(scope, turn, self.settings.answer_retrieve_limit if limit is None else limit)
+        first = next(events)
+        return _prepended(first, events)
+
+    def _begin(self, scope: AccessScope, question: str, conversation_id: str | None) -> _Turn:
+        if not isinstance(scope, AccessScope):
+            raise TypeError("answering needs the caller's AccessScope")
+        if not isinstance(question, str) or not question.strip():
+            raise InvalidRequestError("the question must not be empty")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InvalidRequestError(f"the question must be at most {MAX_QUESTION_CHARS} characters")
+        started = self._clock()
+        question = question.strip()
+        cid = check_conversation_id(conversation_id) if conversation_id else new_conversation_id()
+        history = self.conversations.turns(scope.principal, cid)
+        if self.settings.answer_condense == "llm":
+            standalone = condense_with_model(self.model, history, question)
+        else:
+            standalone = condense_heuristic(history, question)
+        language = (
+            detect_language(question)
+            or (history[-1].language if history else None)
+            or detect_language(standalone)
+            or "en"
+        )
+        return _Turn(cid, question, standalone, language, started)
+
+    def _run(self, scope: AccessScope, turn: _Turn, limit: int) -> Generator[AnswerEvent, None, None]:
+        t0 = self._clock()
+        hits = self.retriever.search(scope, turn.standalone, limit)
+        relevant = self._relevant(hits, turn.standalone)
+        t1 = self._clock()
+        if not relevant:
+            yield from self._not_found(scope, turn, Timings(retrieve_ms=_ms(t1 - t0)))
+            return
+        sources = self._pack(relevant, turn)
+        few_shot = self.settings.answer_few_shot
+        messages = build_messages(turn.standalone, sources, turn.language, few_shot=few_shot)
+        t2 = self._clock()
+        pieces: list[str] = []
+        first = yield from self._generate(messages, pieces)
+        t3 = self._clock()
+        timings = Timings(
+            retrieve_ms=_ms(t1 - t0),
+            prompt_ms=_ms(t2 - t1),
+            first_token_ms=_ms(first - t2) if first is not None else None,
+            generate_ms=_ms(t3 - t2),
+            total_ms=_ms(t3 - turn.started),
+        )
+        answer = "".join(pieces).strip()
+        if not answer:
+            yield from self._not_found(scope, turn, timings)
+            return
+        citations = tuple(resolve_citations(answer, sources))
+        yield AnswerComplete(self._finish(scope, turn, answer, citations, True, timings))
+
+    def _generate(
+        self, messages: list[ChatMessage], pieces: list[str]
+    ) -> Generator[AnswerEvent, None, float | None]:
+        """Streams the model's pieces as events (collecting them); returns the first piece's time."""
+        first: float | None = None
+        stream = self.model.stream(
+            messages, max_tokens=self.settings.answer_max_tokens, temperature=self.settings.answer_temperature
+        )
+        try:
+            for piece in stream:
+                if first is None:
+                    first = self._clock()
+                pieces.append(piece)
+                yield AnswerToken(piece)
+        finally:
+            _close(stream)  # an abandoned answer releases the model (and its lock) at once
+        return first
+
+    def _relevant(self, hits: Sequence[SearchHit], question: str) -> list[SearchHit]:
+        s = self.settings
+        kept = [h for h in hits if h.text.strip()]
+        if s.answer_min_score is not None:
+            kept = [h for h in kept if h.score >= s.answer_min_score]
+        terms = content_terms(question)
+        if s.answer_min_term_overlap and terms:
+            needed = min(s.answer_min_term_overlap, len(terms))
+            kept = [h for h in kept if shared_terms(terms, _searchable(h)) >= needed]
+        return kept
+
+    def _pack(self, hits: list[SearchHit], turn: _Turn) -> list[Source]:
+        s = self.settings
+        skeleton = build_messages(turn.standalone, [], turn.language, few_shot=s.answer_few_shot)
+        fixed = count_message_tokens(self.model, skeleton)
+        budget = self.model.context_window - s.answer_max_tokens - fixed - SAFETY_TOKENS
+        limits = PackingLimits(budget, s.answer_max_sources, s.answer_max_chunks_per_document)
+
+        def cost(source: Source) -> int:
+            return self.model.count_tokens(format_source(99, source, turn.language)) + 2
+
+        sources = pack_sources(hits, limits, cost) if budget > 0 else []
+        if not sources:
+            raise PromptTooLongError(
+                "the question and instructions leave no room for sources in the model's context window"
+            )
+        return sources
+
+    def _not_found(self, scope: AccessScope, turn: _Turn, timings: Timings) -> Iterator[AnswerEvent]:
+        text = NOT_FOUND[turn.language]
+        yield AnswerToken(text)
+        total = Timings(**{**asdict(timings), "total_ms": _ms(self._clock() - turn.started)})
+        yield AnswerComplete(self._finish(scope, turn, text, (), False, total))
+
+    def _finish(
+        self,
+        scope: AccessScope,
+        turn: _Turn,
+        answer: str,
+        citations: tuple[Citation, ...],
+        found: bool,
+        timings: Timings,
+    ) -> AnswerResult:
+        cited = tuple(dict.fromkeys(c.doc_id for c in citations if c.cited))
+        record = Turn(turn.question, turn.standalone, answer, turn.language, cited)
+        self.conversations.append(scope.principal, turn.conversation_id, record)
+        return AnswerResult(
+            answer, citations, turn.conversation_id, turn.language, found, turn.standalone,
+            self.model.model_id, timings,
+        )
+
+
+def _searchable(hit: SearchHit) -> str:
+    payload = hit.payload
+    return " ".join(str(payload.get(k) or "") for k in ("title", "section")) + " " + hit.text
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000.0, 2)
+
+
+def _close(stream: object) -> None:
+    close = getattr(stream, "close", None)
+    if callable(close):
+        close()
+
+
+def _prepended(first: AnswerEvent, rest: Generator[AnswerEvent, None, None]) -> Iterator[AnswerEvent]:
+    try:
+        yield first
+        yield from rest
+    finally:
+        rest.close()
