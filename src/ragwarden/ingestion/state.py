@@ -101,26 +101,34 @@ class StateStore:
         ).fetchone()
         return _state(row) if row else None
 
-    def commit_document(self, doc: SourceDocument, chunk_count: int) -> None:
+    def commit_documents(self, written: list[tuple[SourceDocument, int]]) -> None:
+        """Record documents whose chunks are in the index, in one transaction per written batch."""
+        now = datetime.now(UTC).isoformat()
         with self._db:
-            self._db.execute(
+            self._db.executemany(
                 "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    doc.doc_id,
-                    doc.source,
-                    doc.source_uri,
-                    doc.title,
-                    doc.path,
-                    doc.file_type,
-                    doc.content_hash,
-                    doc.acl.version,
-                    _acl_json(doc.acl),
-                    chunk_count,
-                    doc.modified.isoformat() if doc.modified else None,
-                    datetime.now(UTC).isoformat(),
-                ),
+                [
+                    (
+                        doc.doc_id,
+                        doc.source,
+                        doc.source_uri,
+                        doc.title,
+                        doc.path,
+                        doc.file_type,
+                        doc.content_hash,
+                        doc.acl.version,
+                        _acl_json(doc.acl),
+                        chunk_count,
+                        doc.modified.isoformat() if doc.modified else None,
+                        now,
+                    )
+                    for doc, chunk_count in written
+                ],
             )
-            self._db.execute("DELETE FROM failures WHERE source = ? AND source_uri = ?", (doc.source, doc.source_uri))
+            self._db.executemany(
+                "DELETE FROM failures WHERE source = ? AND source_uri = ?",
+                [(doc.source, doc.source_uri) for doc, _ in written],
+            )
 
     def commit_acls(self, changes: list[tuple[str, AccessControl]]) -> None:
         with self._db:

@@ -148,8 +148,8 @@ class SyncEngine:
             self._index.delete_documents(replaced)
         points = [IndexedChunk(c.chunk_id, list(next(by_chunk)), embedding_text(c), c.payload()) for c in chunks]
         self._index.upsert(points)
+        self._state.commit_documents([(p.doc, len(p.chunks)) for p in pending])
         for p in pending:
-            self._state.commit_document(p.doc, len(p.chunks))
             if p.replaces:
                 report.updated += 1
             else:
