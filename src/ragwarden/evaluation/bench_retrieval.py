@@ -1,0 +1,262 @@
+"""``ragwarden bench retrieval``: ACL-filtered search latency and recall, adapter comparison, re-stamp time.
+
+(a) top-10 dense search over ``--points`` chunks (384-d clustered vectors; each document of 10 chunks
+    is readable by 1–3 of ``--groups`` groups; the caller is in 3 groups), p50/p95 and recall@10 against
+    exact filtered search, through :class:`QdrantEdgeIndex` (the filter inside the search);
+(b) at ``--compare-points``, the same data and queries through Qdrant Edge and through qdrant-client's
+    local mode (what PrivateGPT-style stacks embed), side by side;
+(c) an ACL-only re-stamp of ``--restamp`` chunks (documents of 10 chunks), one document per call.
+
+Indexes are cached under ``--data-dir``: the first run builds them (1M points: load, then one HNSW
+build), later runs only query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ragwarden.core.models import AccessControl, AccessScope, IndexedChunk, chunk_id
+from ragwarden.retrieval.edge_index import EdgeTuning, QdrantEdgeIndex
+
+CHUNKS_PER_DOC = 10
+CLUSTERS = 1000
+BATCH = 2000
+DATASET_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Deterministic synthetic corpus: the first n points of a bigger dataset equal a smaller one."""
+
+    dim: int
+    groups: int
+    seed: int = 7
+
+    def _centers(self) -> Any:
+        import numpy as np
+
+        return np.random.default_rng(self.seed).standard_normal((CLUSTERS, self.dim)).astype(np.float32)
+
+    def doc_groups(self, doc: int) -> list[str]:
+        import numpy as np
+
+        rng = np.random.default_rng([self.seed, 1, doc])
+        picked = rng.choice(self.groups, size=int(rng.integers(1, 4)), replace=False)
+        return [f"group:g{g}" for g in sorted(picked)]
+
+    def batches(self, n: int) -> Iterator[tuple[int, Any]]:
+        """(first point number, vectors) in batches of BATCH points."""
+        import numpy as np
+
+        centers = self._centers()
+        for start in range(0, n, BATCH):
+            rng = np.random.default_rng([self.seed, 2, start])
+            size = min(BATCH, n - start)
+            vectors = centers[rng.integers(0, CLUSTERS, size)] + rng.standard_normal((size, self.dim))
+            yield start, (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+    def chunks(self, n: int) -> Iterator[list[IndexedChunk]]:
+        for start, vectors in self.batches(n):
+            out, acls = [], {}
+            for offset, vector in enumerate(vectors):
+                number = start + offset
+                doc, index = divmod(number, CHUNKS_PER_DOC)
+                if doc not in acls:
+                    acls[doc] = AccessControl(allow=frozenset(self.doc_groups(doc))).to_payload()
+                payload = {"doc_id": f"doc-{doc}", "chunk_index": index, "text": "", **acls[doc]}
+                out.append(IndexedChunk(chunk_id(f"doc-{doc}", index), vector, "", payload))
+            yield out
+
+    def queries(
+        self, count: int, caller_groups: int, seed: int = 99
+    ) -> list[tuple[AccessScope, list[float]]]:
+        import numpy as np
+
+        rng = np.random.default_rng([self.seed, 3, seed])
+        centers = self._centers()
+        out = []
+        for i in range(count):
+            groups = rng.choice(self.groups, size=caller_groups, replace=False)
+            tokens = frozenset({f"user:bench{i}", *(f"group:g{g}" for g in groups)})
+            vector = centers[rng.integers(0, CLUSTERS)] + rng.standard_normal(self.dim).astype(np.float32)
+            out.append((AccessScope(f"bench{i}", tokens), vector.tolist()))
+        return out
+
+
+def _open_cached_edge(data: Dataset, n: int, data_dir: Path, say: Callable[[str], None]) -> QdrantEdgeIndex:
+    """The Edge index of the first n points, built once: bulk load without indexing, then one HNSW build."""
+    path = data_dir / f"edge-v{DATASET_VERSION}-{n}-{data.dim}d-{data.groups}g"
+    done = path / "COMPLETE"
+    if not done.exists() or (path / "DIRTY").exists():
+        shutil.rmtree(path, ignore_errors=True)
+        say(f"building the {n:,}-point index in {path} (once; later runs reuse it)")
+        started = time.perf_counter()
+        loading = QdrantEdgeIndex(
+            path, tuning=EdgeTuning(indexing_threshold_kb=2**31 - 1, optimize_every=2**62)
+        )
+        loading.ensure_collection(data.dim)
+        for i, chunks in enumerate(data.chunks(n)):
+            loading.upsert(chunks)
+            if i % 50 == 0:
+                say(f"  loaded {i * BATCH + len(chunks):,} points  {time.perf_counter() - started:.0f} s")
+        loading.close()
+        index = QdrantEdgeIndex(path)
+        index.optimize()
+        say(f"  index built in {time.perf_counter() - started:.0f} s")
+        done.write_text("ok\n")
+        return index
+    return QdrantEdgeIndex(path)
+
+
+def _percentiles(ms: list[float]) -> tuple[float, float]:
+    ordered = sorted(ms)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    p50_ms: float
+    p95_ms: float
+    recall: float | None
+
+
+def visible_share(data: Dataset, queries: list[tuple[AccessScope, list[float]]], sample: int = 2000) -> float:
+    """Share of documents a caller may read, averaged over the queries (from a sample of documents)."""
+    docs = [set(data.doc_groups(d)) for d in range(sample)]
+    seen = sum(sum(1 for groups in docs if groups & scope.tokens) for scope, _ in queries)
+    return seen / (sample * len(queries))
+
+
+def measure_search(index: Any, queries: list[tuple[AccessScope, list[float]]], recall: bool) -> SearchResult:
+    for scope, vector in queries[:3]:  # warm-up (page cache, lazy loads)
+        index.search(scope, vector, "", 10, "dense")
+    times, hits_found = [], 0.0
+    for scope, vector in queries:
+        started = time.perf_counter()
+        hits = index.search(scope, vector, "", 10, "dense")
+        times.append((time.perf_counter() - started) * 1000)
+        if recall:
+            truth = {h.point_id for h in index.search(scope, vector, "", 10, "dense", exact=True)}
+            hits_found += len(truth & {h.point_id for h in hits}) / max(1, len(truth))
+    p50, p95 = _percentiles(times)
+    return SearchResult(p50, p95, hits_found / len(queries) if recall else None)
+
+
+def measure_restamp(index: QdrantEdgeIndex, data: Dataset, chunks: int) -> tuple[float, float]:
+    """Seconds to re-stamp ``chunks`` chunks one document per call, and to restore the original ACLs."""
+    dirty = index.directory.parent / "DIRTY"  # a crash between the two leaves a cache that must be rebuilt
+    dirty.write_text("restamp in progress\n")
+    docs = [f"doc-{d}" for d in range(chunks // CHUNKS_PER_DOC)]
+    new_acl = [AccessControl(allow=frozenset({f"group:moved{d % 50}"})) for d in range(len(docs))]
+    started = time.perf_counter()
+    for doc, acl in zip(docs, new_acl, strict=True):
+        index.restamp_acl([doc], acl)
+    restamp = time.perf_counter() - started
+    started = time.perf_counter()
+    for d, doc in enumerate(docs):
+        index.restamp_acl([doc], AccessControl(allow=frozenset(data.doc_groups(d))))
+    restore = time.perf_counter() - started
+    dirty.unlink()
+    return restamp, restore
+
+
+def _client_local(data: Dataset, n: int) -> Any:
+    from qdrant_client import QdrantClient
+
+    from ragwarden.retrieval.qdrant_index import QdrantServerIndex
+
+    index = QdrantServerIndex(QdrantClient(":memory:"))
+    index.ensure_collection(data.dim)
+    for chunks in data.chunks(n):
+        index.upsert(chunks)
+    return index
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ragwarden bench retrieval", description=__doc__.split("\n")[0])
+    p.add_argument("--points", type=int, default=1_000_000, help="chunks in the large index (a)")
+    p.add_argument("--compare-points", type=int, default=100_000, help="chunks for the comparison (b)")
+    p.add_argument("--queries", type=int, default=200, help="queries per measurement")
+    p.add_argument(
+        "--compare-queries",
+        type=int,
+        default=20,
+        help="queries for qdrant-client local mode in (b) (it needs seconds per query)",
+    )
+    p.add_argument("--groups", type=int, default=200, help="number of groups ACLs draw from")
+    p.add_argument("--caller-groups", type=int, default=3)
+    p.add_argument("--dim", type=int, default=384)
+    p.add_argument("--restamp", type=int, default=100_000, help="chunks to re-stamp (c); 0 skips")
+    p.add_argument("--data-dir", type=Path, default=Path.home() / ".cache" / "ragwarden-bench")
+    p.add_argument("--skip", default="", help="comma-separated parts to skip: a,b,c")
+    return p
+
+
+def _line(name: str, r: SearchResult) -> str:
+    recall = f"   recall@10 {r.recall:.3f}" if r.recall is not None else ""
+    return f"    {name:<26} p50 {r.p50_ms:8.2f} ms   p95 {r.p95_ms:8.2f} ms{recall}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+    data = Dataset(dim=args.dim, groups=args.groups)
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    say = lambda text: print(text, flush=True)  # noqa: E731
+    say(f"ragwarden bench retrieval: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    queries = data.queries(args.queries, args.caller_groups)
+    share = visible_share(data, queries)
+    if "a" not in skip:
+        index = _open_cached_edge(data, args.points, args.data_dir, say)
+        say(
+            f"(a) ACL-filtered top-10 over {index.count():,} chunks, {args.dim}-d, {args.groups} groups, "
+            f"caller in {args.caller_groups} groups (sees {share:.1%}), {len(queries)} queries"
+        )
+        result = measure_search(index, queries, recall=True)
+        verdict = "met" if result.p95_ms <= 10 and (result.recall or 0) >= 0.98 else "MISSED"
+        say(_line("qdrant-edge", result) + f"   [target p95 ≤ 10 ms, recall ≥ 0.98: {verdict}]")
+        broad = data.queries(max(20, args.queries // 4), args.groups // 2, seed=5)
+        say(
+            f"    broad caller (in {args.groups // 2} groups, sees {visible_share(data, broad):.0%}): "
+            "the HNSW path"
+        )
+        say(_line("qdrant-edge", measure_search(index, broad, recall=True)))
+        index.close()
+    if "b" not in skip:
+        n, few = args.compare_points, queries[: args.compare_queries]
+        say(f"(b) {n:,} chunks, same data and {len(few)} queries (caller sees {share:.1%})")
+        edge = _open_cached_edge(data, n, args.data_dir, say)
+        edge_result = measure_search(edge, few, recall=False)
+        edge.close()
+        say(_line("qdrant-edge (embedded)", edge_result))
+        started = time.perf_counter()
+        local = _client_local(data, n)
+        say(f"    (qdrant-client local mode loaded in {time.perf_counter() - started:.0f} s)")
+        local_result = measure_search(local, few, recall=False)
+        local.close()
+        say(_line("qdrant-client local mode", local_result))
+        say(
+            f"    ratio local/edge: p50 {local_result.p50_ms / edge_result.p50_ms:,.0f}x, "
+            f"p95 {local_result.p95_ms / edge_result.p95_ms:,.0f}x"
+        )
+    if "c" not in skip and args.restamp > 0:
+        edge = _open_cached_edge(data, args.restamp, args.data_dir, say)
+        docs = args.restamp // CHUNKS_PER_DOC
+        restamp, restore = measure_restamp(edge, data, args.restamp)
+        edge.close()
+        verdict = "met" if restamp <= 5 else "MISSED"
+        say(
+            f"(c) ACL-only re-stamp of {docs * CHUNKS_PER_DOC:,} chunks ({docs:,} documents × "
+            f"{CHUNKS_PER_DOC}, one call each, no re-embedding): {restamp:.2f} s "
+            f"(restoring them: {restore:.2f} s)   [target ≤ 5 s: {verdict}]"
+        )
+    return 0

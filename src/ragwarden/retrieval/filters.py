@@ -1,0 +1,116 @@
+"""The caller's access filter, written once per Qdrant dialect, side by side so they can be compared.
+
+For a caller with token set T a point is visible when
+
+    acl_allow ∩ T ≠ ∅   AND   (acl_share = ∅  OR  acl_share ∩ T ≠ ∅)   AND   acl_deny ∩ T = ∅
+
+Any matching deny wins. The filter goes *inside* every vector search, prefetch, scroll and count (a
+pre-filter), so a caller who may see 1% of the corpus still gets a full page of results. There is no
+function here that builds "no filter": an empty scope has to be answered by the caller without a
+query (:func:`require_tokens` refuses it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ragwarden.core.errors import AccessControlError
+from ragwarden.core.models import AccessScope
+
+ACL_ALLOW = "acl_allow"
+ACL_DENY = "acl_deny"
+ACL_SHARE = "acl_share"
+DOC_ID = "doc_id"
+CHUNK_INDEX = "chunk_index"
+
+#: Keyword payload indexes, created before the first point is written: every field we filter on.
+KEYWORD_FIELDS = (ACL_ALLOW, ACL_DENY, ACL_SHARE, DOC_ID)
+#: Integer index (range) for ordering a document's chunks.
+INTEGER_FIELDS = (CHUNK_INDEX,)
+
+#: Doc-id lists longer than this are split over several operations to keep filters small.
+DOC_BATCH = 1000
+
+
+def require_tokens(scope: AccessScope) -> list[str]:
+    """The scope's tokens, sorted; refuses an empty scope (callers return [] before asking)."""
+    if not isinstance(scope, AccessScope):
+        raise AccessControlError("a search needs the caller's AccessScope")
+    if scope.is_empty:
+        raise AccessControlError("an empty scope must not reach the index")
+    return sorted(scope.tokens)
+
+
+def check_acl_payload(payload: Any) -> None:
+    """Refuse to write a point that would carry no ACL (fail closed at the index boundary)."""
+    allow = payload.get(ACL_ALLOW) if hasattr(payload, "get") else None
+    if not isinstance(allow, list | tuple) or not allow or not all(isinstance(t, str) for t in allow):
+        raise AccessControlError("a chunk without allow tokens cannot be written to the index")
+    for field in (ACL_DENY, ACL_SHARE):
+        value = payload.get(field)
+        if not isinstance(value, list | tuple) or not all(isinstance(t, str) for t in value):
+            raise AccessControlError(f"{field} must be a list of tokens")
+    if not isinstance(payload.get(DOC_ID), str):
+        raise AccessControlError("a chunk without doc_id cannot be written to the index")
+
+
+def batches(doc_ids: Sequence[str]) -> list[list[str]]:
+    unique = sorted(set(doc_ids))
+    return [unique[i : i + DOC_BATCH] for i in range(0, len(unique), DOC_BATCH)]
+
+
+# -- qdrant-edge-py ------------------------------------------------------------------------------
+
+
+def edge_acl_filter(scope: AccessScope, *extra_must: Any) -> Any:
+    import qdrant_edge as q
+
+    tokens = require_tokens(scope)
+    return q.Filter(
+        must=[
+            *extra_must,
+            q.FieldCondition(key=ACL_ALLOW, match=q.MatchAny(any=tokens)),
+            q.Filter(
+                should=[
+                    q.IsEmptyCondition(key=ACL_SHARE),
+                    q.FieldCondition(key=ACL_SHARE, match=q.MatchAny(any=tokens)),
+                ]
+            ),
+        ],
+        must_not=[q.FieldCondition(key=ACL_DENY, match=q.MatchAny(any=tokens))],
+    )
+
+
+def edge_doc_condition(doc_ids: Sequence[str]) -> Any:
+    import qdrant_edge as q
+
+    return q.FieldCondition(key=DOC_ID, match=q.MatchAny(any=list(doc_ids)))
+
+
+# -- qdrant-client (server, cluster, local mode) --------------------------------------------------
+
+
+def client_acl_filter(scope: AccessScope, *extra_must: Any) -> Any:
+    from qdrant_client import models as m
+
+    tokens = require_tokens(scope)
+    return m.Filter(
+        must=[
+            *extra_must,
+            m.FieldCondition(key=ACL_ALLOW, match=m.MatchAny(any=tokens)),
+            m.Filter(
+                should=[
+                    m.IsEmptyCondition(is_empty=m.PayloadField(key=ACL_SHARE)),
+                    m.FieldCondition(key=ACL_SHARE, match=m.MatchAny(any=tokens)),
+                ]
+            ),
+        ],
+        must_not=[m.FieldCondition(key=ACL_DENY, match=m.MatchAny(any=tokens))],
+    )
+
+
+def client_doc_condition(doc_ids: Sequence[str]) -> Any:
+    from qdrant_client import models as m
+
+    return m.FieldCondition(key=DOC_ID, match=m.MatchAny(any=list(doc_ids)))
