@@ -19,6 +19,7 @@ BENCHMARKS = {
     "quality": "ragwarden.evaluation.bench_quality",
     "answer": "ragwarden.evaluation.bench_answer",
     "identity": "ragwarden.evaluation.bench_identity",
+    "smb": "ragwarden.evaluation.bench_smb",
 }
 
 
