@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from ragwarden.api.auth import Authenticator, CombinedAuthenticator, build_authenticator
 from ragwarden.api.answers import answer_body, sse_events
+from ragwarden.api.auth import Authenticator, CombinedAuthenticator, build_authenticator
 from ragwarden.api.errors import install_error_handlers
 from ragwarden.api.identity import describe_scope
 from ragwarden.core.models import AccessScope
