@@ -115,8 +115,7 @@ def _client(tmp_path: Path, on_disk: bool) -> Adapter:
 def _plain(vectors: dict[str, Any]) -> dict[str, Any]:
     """Named vectors as comparable plain values (Edge's SparseVector has no equality)."""
     return {
-        name: (list(v.indices), list(v.values)) if hasattr(v, "indices") else list(v)
-        for name, v in vectors.items()
+        name: (list(v.indices), list(v.values)) if hasattr(v, "indices") else list(v) for name, v in vectors.items()
     }
 
 

@@ -21,9 +21,7 @@ CORPUS = [
     make_chunk("hr-payroll", "Die Gehaltsabrechnungen für März werden am 25. verschickt.", ["group:hr"]),
     make_chunk("all-vacation", "Vacation days can be carried over until the end of March.", ["everyone"]),
     make_chunk("it-window", "Die Wartung der Server findet am Sonntag statt.", ["group:staff"]),
-    make_chunk(
-        "fin-billing", "Invoices are approved by the finance team within ten days.", ["group:finance"]
-    ),
+    make_chunk("fin-billing", "Invoices are approved by the finance team within ten days.", ["group:finance"]),
     make_chunk("rnd-lab", "The prototype is tested in the laboratory.", ["group:rnd"], deny=["user:bob"]),
     make_chunk("hr-secret", "Gehaltsabrechnungen der Vorstände.", ["group:hr"], deny=["user:bob"]),
     make_chunk("share-hr", "Urlaub und Gehalt im Überblick.", ["everyone"], share=["group:hr"]),
@@ -34,9 +32,7 @@ def load(index: VectorIndex, chunks: list[IndexedChunk] = CORPUS) -> None:
     index.upsert(chunks)
 
 
-def ask(
-    index: VectorIndex, scope: AccessScope, text: str, mode: str = "hybrid", limit: int = 10
-) -> list[str]:
+def ask(index: VectorIndex, scope: AccessScope, text: str, mode: str = "hybrid", limit: int = 10) -> list[str]:
     hits = index.search(scope, EMBEDDER.embed_batch([text])[0], text, limit, mode)  # type: ignore[arg-type]
     return [hit.doc_id for hit in hits]
 
@@ -88,9 +84,7 @@ def test_exact_search_returns_the_true_nearest_neighbours(index: VectorIndex) ->
 
 
 def test_hit_payload_is_the_stored_payload(index: VectorIndex) -> None:
-    chunk = make_chunk(
-        "doc-p", "Rechnungen prüfen", ["everyone"], source_uri="file:///x.pdf", section="A", page=3
-    )
+    chunk = make_chunk("doc-p", "Rechnungen prüfen", ["everyone"], source_uri="file:///x.pdf", section="A", page=3)
     index.upsert([chunk])
     (hit,) = index.search(HR, chunk.dense, "Rechnungen", 5)
     assert hit.point_id == chunk.point_id
@@ -183,9 +177,7 @@ def test_restamp_changes_visibility_without_touching_vectors(index: VectorIndex,
 
 
 def test_restamp_covers_every_chunk_of_the_documents(index: VectorIndex) -> None:
-    chunks = [
-        make_chunk(f"d{d}", f"Server chunk {i}", ["group:a"], index=i) for d in range(3) for i in range(5)
-    ]
+    chunks = [make_chunk(f"d{d}", f"Server chunk {i}", ["group:a"], index=i) for d in range(3) for i in range(5)]
     index.upsert(chunks)
     b = AccessScope("b", frozenset({"group:b"}))
     index.restamp_acl(["d0", "d2"], AccessControl(allow=frozenset({"group:b"})))
@@ -229,9 +221,7 @@ def test_a_chunk_without_acl_payload_is_refused(index: VectorIndex) -> None:
 
 
 def test_document_chunks_are_ordered_and_filtered_by_scope(index: VectorIndex) -> None:
-    chunks = [
-        make_chunk("manual", f"Abschnitt {i}", ["group:hr"], deny=["user:bob"], index=i) for i in range(12)
-    ]
+    chunks = [make_chunk("manual", f"Abschnitt {i}", ["group:hr"], deny=["user:bob"], index=i) for i in range(12)]
     index.upsert(list(reversed(chunks)))
     hits = index.document_chunks(HR, "manual")
     assert [h.payload["chunk_index"] for h in hits] == list(range(12))

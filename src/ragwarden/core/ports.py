@@ -67,6 +67,9 @@ class VectorIndex(Protocol):
     def document_chunks(self, scope: AccessScope, doc_id: str, limit: int = 1000) -> list[SearchHit]:
         """The chunks of one document, filtered by ``scope`` (empty if the caller may not see it)."""
 
+    def optimize(self) -> None:
+        """Fold freshly written points into the search index (after a sync); may be a no-op."""
+
     def count(self) -> int: ...
 
     def close(self) -> None: ...

@@ -75,9 +75,7 @@ class Dataset:
                 out.append(IndexedChunk(chunk_id(f"doc-{doc}", index), vector, "", payload))
             yield out
 
-    def queries(
-        self, count: int, caller_groups: int, seed: int = 99
-    ) -> list[tuple[AccessScope, list[float]]]:
+    def queries(self, count: int, caller_groups: int, seed: int = 99) -> list[tuple[AccessScope, list[float]]]:
         import numpy as np
 
         rng = np.random.default_rng([self.seed, 3, seed])
@@ -91,17 +89,19 @@ class Dataset:
         return out
 
 
+def _cache_path(data: Dataset, n: int, data_dir: Path) -> Path:
+    return data_dir / f"edge-v{DATASET_VERSION}-{n}-{data.dim}d-{data.groups}g"
+
+
 def _open_cached_edge(data: Dataset, n: int, data_dir: Path, say: Callable[[str], None]) -> QdrantEdgeIndex:
     """The Edge index of the first n points, built once: bulk load without indexing, then one HNSW build."""
-    path = data_dir / f"edge-v{DATASET_VERSION}-{n}-{data.dim}d-{data.groups}g"
+    path = _cache_path(data, n, data_dir)
     done = path / "COMPLETE"
-    if not done.exists() or (path / "DIRTY").exists():
+    if not done.exists():
         shutil.rmtree(path, ignore_errors=True)
         say(f"building the {n:,}-point index in {path} (once; later runs reuse it)")
         started = time.perf_counter()
-        loading = QdrantEdgeIndex(
-            path, tuning=EdgeTuning(indexing_threshold_kb=2**31 - 1, optimize_every=2**62)
-        )
+        loading = QdrantEdgeIndex(path, tuning=EdgeTuning(indexing_threshold_kb=2**31 - 1, optimize_every=2**62))
         loading.ensure_collection(data.dim)
         for i, chunks in enumerate(data.chunks(n)):
             loading.upsert(chunks)
@@ -137,36 +137,43 @@ def visible_share(data: Dataset, queries: list[tuple[AccessScope, list[float]]],
 
 
 def measure_search(index: Any, queries: list[tuple[AccessScope, list[float]]], recall: bool) -> SearchResult:
-    for scope, vector in queries[:3]:  # warm-up (page cache, lazy loads)
+    """Latency of the ACL-filtered top-10 search; recall@10 against exact filtered search (run apart,
+    so the brute-force passes do not disturb the timed ones)."""
+    for scope, vector in queries:  # a warm-up pass: the first touches page the graph and vectors in
         index.search(scope, vector, "", 10, "dense")
-    times, hits_found = [], 0.0
+    times, found = [], []
     for scope, vector in queries:
         started = time.perf_counter()
         hits = index.search(scope, vector, "", 10, "dense")
         times.append((time.perf_counter() - started) * 1000)
-        if recall:
+        found.append({h.point_id for h in hits})
+    score = None
+    if recall:
+        total = 0.0
+        for (scope, vector), got in zip(queries, found, strict=True):
             truth = {h.point_id for h in index.search(scope, vector, "", 10, "dense", exact=True)}
-            hits_found += len(truth & {h.point_id for h in hits}) / max(1, len(truth))
+            total += len(truth & got) / max(1, len(truth))
+        score = total / len(queries)
     p50, p95 = _percentiles(times)
-    return SearchResult(p50, p95, hits_found / len(queries) if recall else None)
+    return SearchResult(p50, p95, score)
 
 
 def measure_restamp(index: QdrantEdgeIndex, data: Dataset, chunks: int) -> tuple[float, float]:
-    """Seconds to re-stamp ``chunks`` chunks one document per call, and to restore the original ACLs."""
-    dirty = index.directory.parent / "DIRTY"  # a crash between the two leaves a cache that must be rebuilt
-    dirty.write_text("restamp in progress\n")
+    """Seconds to re-stamp ``chunks`` chunks (documents of 10): all to one new ACL in one call (a
+    folder's permissions changed), then each document back to its own ACL, one call per document.
+
+    Qdrant copies an updated point out of its indexed segment on the first write (vectors are moved,
+    not recomputed), so the first pass is the dearer one.
+    """
     docs = [f"doc-{d}" for d in range(chunks // CHUNKS_PER_DOC)]
-    new_acl = [AccessControl(allow=frozenset({f"group:moved{d % 50}"})) for d in range(len(docs))]
+    originals = [AccessControl(allow=frozenset(data.doc_groups(d))) for d in range(len(docs))]
     started = time.perf_counter()
-    for doc, acl in zip(docs, new_acl, strict=True):
+    index.restamp_acl(docs, AccessControl(allow=frozenset({"group:moved"})))
+    grouped = time.perf_counter() - started
+    started = time.perf_counter()
+    for doc, acl in zip(docs, originals, strict=True):
         index.restamp_acl([doc], acl)
-    restamp = time.perf_counter() - started
-    started = time.perf_counter()
-    for d, doc in enumerate(docs):
-        index.restamp_acl([doc], AccessControl(allow=frozenset(data.doc_groups(d))))
-    restore = time.perf_counter() - started
-    dirty.unlink()
-    return restamp, restore
+    return grouped, time.perf_counter() - started
 
 
 def _client_local(data: Dataset, n: int) -> Any:
@@ -225,10 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "met" if result.p95_ms <= 10 and (result.recall or 0) >= 0.98 else "MISSED"
         say(_line("qdrant-edge", result) + f"   [target p95 ≤ 10 ms, recall ≥ 0.98: {verdict}]")
         broad = data.queries(max(20, args.queries // 4), args.groups // 2, seed=5)
-        say(
-            f"    broad caller (in {args.groups // 2} groups, sees {visible_share(data, broad):.0%}): "
-            "the HNSW path"
-        )
+        say(f"    broad caller (in {args.groups // 2} groups, sees {visible_share(data, broad):.0%}): the HNSW path")
         say(_line("qdrant-edge", measure_search(index, broad, recall=True)))
         index.close()
     if "b" not in skip:
@@ -249,14 +253,22 @@ def main(argv: list[str] | None = None) -> int:
             f"p95 {local_result.p95_ms / edge_result.p95_ms:,.0f}x"
         )
     if "c" not in skip and args.restamp > 0:
-        edge = _open_cached_edge(data, args.restamp, args.data_dir, say)
+        _open_cached_edge(data, args.restamp, args.data_dir, say).close()
+        scratch = args.data_dir / "restamp-scratch"  # the cached index stays as built
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.copytree(_cache_path(data, args.restamp, args.data_dir), scratch)
+        edge = QdrantEdgeIndex(scratch)
         docs = args.restamp // CHUNKS_PER_DOC
-        restamp, restore = measure_restamp(edge, data, args.restamp)
+        grouped, per_document = measure_restamp(edge, data, args.restamp)
         edge.close()
-        verdict = "met" if restamp <= 5 else "MISSED"
+        shutil.rmtree(scratch)
+        verdict = "met" if max(grouped, per_document) <= 5 else "MISSED"
         say(
-            f"(c) ACL-only re-stamp of {docs * CHUNKS_PER_DOC:,} chunks ({docs:,} documents × "
-            f"{CHUNKS_PER_DOC}, one call each, no re-embedding): {restamp:.2f} s "
-            f"(restoring them: {restore:.2f} s)   [target ≤ 5 s: {verdict}]"
+            f"(c) ACL-only re-stamp of {docs * CHUNKS_PER_DOC:,} chunks ({docs:,} documents × {CHUNKS_PER_DOC}), "
+            "payload only, no re-embedding"
+        )
+        say(
+            f"    one new ACL for all, one call: {grouped:.2f} s;   a new ACL per document, "
+            f"{docs:,} calls: {per_document:.2f} s   [target ≤ 5 s: {verdict}]"
         )
     return 0

@@ -115,6 +115,10 @@ class SyncEngine:
             self._state.remove(gone)
             report.deleted += len(gone)
         self._state.clear_failures(connector.source, failed_uris)
+        if report.added or report.updated or report.restamped or report.deleted:
+            # Qdrant Edge has no background optimizer: new and re-stamped points are searched by brute
+            # force until they are folded into the HNSW segment.
+            self._index.optimize()
         report.seconds = time.perf_counter() - started
         return report
 

@@ -21,7 +21,15 @@ from ragwarden.core.errors import ConfigurationError, IndexUnavailableError
 from ragwarden.core.models import AccessControl, AccessScope, IndexedChunk, SearchHit
 from ragwarden.core.ports import SearchMode
 from ragwarden.retrieval import filters
-from ragwarden.retrieval.hybrid import DENSE, Leg, SearchPlan, plan_legs, should_query, should_scroll
+from ragwarden.retrieval.hybrid import (
+    DENSE,
+    Leg,
+    SearchPlan,
+    needs_exact_retry,
+    plan_legs,
+    should_query,
+    should_scroll,
+)
 from ragwarden.retrieval.sparse import SPARSE_LANGUAGES, Bm25Encoder
 
 META_FILE = "ragwarden-index.json"
@@ -41,7 +49,7 @@ class EdgeTuning:
     indexing_threshold_kb: int = 10_000
     default_segment_number: int = 2  # one per core: segments are searched in parallel
     max_search_threads: int | None = None  # None: one per CPU
-    optimize_every: int = 50_000
+    optimize_every: int = 200_000  # bounds brute-force search mid-run without rebuilding HNSW too often
 
 
 class QdrantEdgeIndex:
@@ -214,6 +222,8 @@ class QdrantEdgeIndex:
         if not legs:
             return []
         points = self._shard.query(self._request(scope, legs, limit, exact))
+        if needs_exact_retry(legs, len(points), limit, exact):
+            points = self._shard.query(self._request(scope, legs, limit, True))
         return [_hit(p) for p in points]
 
     def _request(self, scope: AccessScope, legs: list[Leg], limit: int, exact: bool) -> Any:

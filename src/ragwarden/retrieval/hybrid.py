@@ -34,7 +34,9 @@ class SearchPlan:
     rrf_k: int = 60  # the usual RRF constant; flattens the weight of the very first ranks
     prefetch_min: int = 40  # depth of each ranked list fed to the fusion
     prefetch_factor: int = 4
-    hnsw_ef: int = 128  # beam width of HNSW search; recall@10 ≥ 0.98 at 1M points (bench)
+    # Beam width of the HNSW search. Measured at 1M points (bench): ef 64 → recall@10 0.98–1.0,
+    # ef 96 → 0.994–1.0 at p95 ≈ 6–7 ms, ef 128 → 1.0 at p95 ≈ 8–10 ms.
+    hnsw_ef: int = 96
     scoped_idf: bool = True
     max_limit: int = 1000
 
@@ -60,6 +62,18 @@ def should_query(scope: AccessScope, limit: int, mode: str, plan: SearchPlan) ->
     if not isinstance(limit, int) or not 1 <= limit <= plan.max_limit:
         raise InvalidRequestError(f"limit must be between 1 and {plan.max_limit}")
     return not scope.is_empty
+
+
+def needs_exact_retry(legs: Sequence[Leg], hits: int, limit: int, exact: bool) -> bool:
+    """A short answer from a graph search is re-run exactly.
+
+    Qdrant's filtered HNSW walks only points that pass the filter. Tokens with more points than the
+    full-scan threshold get their own subgraph links, and small filters are scored exactly, but a filter
+    made of many *small* tokens that together match more than the threshold walks the bare graph, which
+    falls apart at a few percent selectivity and returns only a handful of hits (measured: 1–4 of 10).
+    The exact re-run scores the filter's candidates from the payload index: slower, never wrong.
+    """
+    return not exact and hits < limit and any(leg.sparse is None for leg in legs)
 
 
 def should_scroll(scope: AccessScope, limit: int) -> bool:

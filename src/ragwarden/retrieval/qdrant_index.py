@@ -17,7 +17,15 @@ from ragwarden.core.errors import ConfigurationError, IndexUnavailableError
 from ragwarden.core.models import AccessControl, AccessScope, IndexedChunk, SearchHit
 from ragwarden.core.ports import SearchMode
 from ragwarden.retrieval import filters
-from ragwarden.retrieval.hybrid import DENSE, Leg, SearchPlan, plan_legs, should_query, should_scroll
+from ragwarden.retrieval.hybrid import (
+    DENSE,
+    Leg,
+    SearchPlan,
+    needs_exact_retry,
+    plan_legs,
+    should_query,
+    should_scroll,
+)
 from ragwarden.retrieval.sparse import SPARSE_LANGUAGES, Bm25Encoder
 
 
@@ -165,8 +173,10 @@ class QdrantServerIndex:
         legs = plan_legs(mode, dense, sparse, dimension)
         if not legs:
             return []
-        response = self._client.query_points(self._collection, **self._request(scope, legs, limit, exact))
-        return [_hit(p) for p in response.points]
+        points = self._client.query_points(self._collection, **self._request(scope, legs, limit, exact)).points
+        if needs_exact_retry(legs, len(points), limit, exact):
+            points = self._client.query_points(self._collection, **self._request(scope, legs, limit, True)).points
+        return [_hit(p) for p in points]
 
     def _request(self, scope: AccessScope, legs: list[Leg], limit: int, exact: bool) -> dict[str, Any]:
         from qdrant_client import models as m
