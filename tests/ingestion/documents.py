@@ -71,6 +71,11 @@ def pdf_bytes(pages: int = 2, *, password: str | None = None) -> bytes:
         pdf.ln(4)
         pdf.set_font("Helvetica", size=11)
         pdf.multi_cell(0, 5, f"Seite {number}: Die Mitarbeiter erhalten ihr Gehalt monatlich. " * 3)
+        pdf.ln(4)
+        for cells in (("Stadt", "Limit"), ("Berlin", "150 EUR"), ("Hamburg", "130 EUR")):  # a table
+            for cell in cells:
+                pdf.cell(40, 6, cell, border=1)
+            pdf.ln(6)
     data = bytes(pdf.output())
     return _encrypt_pdf(data, password) if password is not None else data
 

