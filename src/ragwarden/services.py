@@ -47,7 +47,9 @@ class Services:
         from ragwarden.ingestion.processing import DocumentProcessor
 
         processor = DocumentProcessor(
-            Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap), self.max_file_bytes
+            # The embedder's own tokenizer sets the chunk budget.
+            Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap, model=self.settings.embedding_model),
+            self.max_file_bytes,
         )
         engine = SyncEngine(
             self.index,

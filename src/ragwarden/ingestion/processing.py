@@ -16,7 +16,7 @@ class DocumentProcessor:
 
     def __call__(self, doc: SourceDocument, data: bytes) -> list[Chunk]:
         sections = parse(data, doc.path or doc.title, max_bytes=self.max_bytes)
-        pieces = self.chunker.split(sections)
+        pieces = self.chunker.split(sections, title=doc.title)
         metadata = document_metadata(doc)
         return [
             Chunk(
