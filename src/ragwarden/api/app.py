@@ -15,7 +15,7 @@ from ragwarden.api.auth import Authenticator, CombinedAuthenticator, build_authe
 from ragwarden.api.errors import install_error_handlers
 from ragwarden.api.identity import describe_scope
 from ragwarden.core.models import AccessScope
-from ragwarden.retrieval.documents import document_metadata, search_documents
+from ragwarden.retrieval.documents import DocumentResult, document_metadata, search_documents
 from ragwarden.retrieval.retriever import MAX_LIMIT, MAX_QUERY_CHARS
 from ragwarden.services import Services
 
@@ -26,21 +26,8 @@ class SearchRequest(BaseModel):
     limit: int = Field(default=10, ge=1, le=MAX_LIMIT)
 
 
-class SearchResult(BaseModel):
-    doc_id: str
-    title: str
-    source_uri: str
-    snippet: str
-    score: float
-    section: str = ""
-    page: int | None = None
-    file_type: str = ""
-    path: str = ""
-    modified: str | None = None
-
-
 class SearchResponse(BaseModel):
-    results: list[SearchResult]
+    results: list[DocumentResult]  # the use case's own result type documents the schema
 
 
 class AnswerRequest(BaseModel):
