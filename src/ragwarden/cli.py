@@ -18,6 +18,7 @@ BENCHMARKS = {
     "ingest": "ragwarden.evaluation.bench_ingest",
     "quality": "ragwarden.evaluation.bench_quality",
     "answer": "ragwarden.evaluation.bench_answer",
+    "answer-api": "ragwarden.evaluation.bench_answer_api",
     "identity": "ragwarden.evaluation.bench_identity",
     "smb": "ragwarden.evaluation.bench_smb",
 }

@@ -34,3 +34,11 @@ def demo_settings(data_dir: str | None = None, **overrides: Any) -> Settings:
 def ingest_demo(services: Services, progress: Progress | None = None) -> SyncReport:
     connector = services.folder_connector(demo_root() / "corpus", source=DEMO_SOURCE)
     return services.sync(connector, progress=progress)
+
+
+def load_manifest() -> list[dict[str, Any]]:
+    """The corpus manifest: per document its path, language, distinctive query, canary and facts."""
+    import json
+
+    manifest: list[dict[str, Any]] = json.loads((demo_root() / "manifest.json").read_text(encoding="utf-8"))
+    return manifest
