@@ -18,7 +18,7 @@ BENCHMARKS = {
     "ingest": "ragwarden.evaluation.bench_ingest",
     "quality": "ragwarden.evaluation.bench_quality",
     "answer": "ragwarden.evaluation.bench_answer",
-    "answer-api": "ragwarden.evaluation.bench_answer_api",
+    "answer-api": "ragwarden.api.bench_answer_api",  # drives the REST app, so it sits in the api layer
     "identity": "ragwarden.evaluation.bench_identity",
     "smb": "ragwarden.evaluation.bench_smb",
 }
