@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import statistics
-import threading
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from ragwarden.acl.active_directory import (
 )
 from ragwarden.acl.principal_cache import CachingResolver
 from ragwarden.core.errors import ConfigurationError, DirectoryUnavailableError
+from tests.fixtures.relay import TcpRelay
 from tests.fixtures.samba import NESTED, SambaDirectory
 
 WELL_KNOWN = {"sid:S-1-1-0", "sid:S-1-5-11", "sid:S-1-5-32-545"}
@@ -86,9 +86,7 @@ def test_a_changed_primary_group_is_in_the_scope(
     assert tokens.sid(d.sid_of("RW-Primary")) in resolver.resolve("alice").tokens
 
 
-def test_sid_history_is_in_the_scope(
-    samba_directory: SambaDirectory, resolver: ActiveDirectoryResolver
-) -> None:
+def test_sid_history_is_in_the_scope(samba_directory: SambaDirectory, resolver: ActiveDirectoryResolver) -> None:
     """A migrated account keeps matching ACLs written for its old domain's SID."""
     if samba_directory.sid_history is None:
         pytest.skip(samba_directory.sid_history_skip)
@@ -143,9 +141,7 @@ def test_hostile_names_resolve_to_nothing_without_error(resolver: ActiveDirector
     assert resolver.resolve(name).is_empty
 
 
-def test_a_computer_account_is_not_a_user(
-    samba_directory: SambaDirectory, resolver: ActiveDirectoryResolver
-) -> None:
+def test_a_computer_account_is_not_a_user(samba_directory: SambaDirectory, resolver: ActiveDirectoryResolver) -> None:
     assert resolver.resolve("DC1$").is_empty
 
 
@@ -285,61 +281,13 @@ def test_revocation_reaches_the_scope_within_the_ttl(samba_directory: SambaDirec
     assert tokens.sid(team) not in cached.resolve("rita").tokens
 
 
-class _Forwarder:
-    """A TCP relay in front of the DC: closing it is the directory going away mid-session."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone does not
-        self.listener.close()
-        for s in self.sockets:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-
-
 def test_directory_down_after_the_ttl_is_an_error_never_a_stale_scope(
     samba_directory: SambaDirectory,
 ) -> None:
     """Within the TTL the cached scope is served; after it, an unreachable directory raises."""
-    relay = _Forwarder((samba_directory.dc.ip, 636))
+    relay = TcpRelay((samba_directory.dc.ip, 636))
     now = [0.0]
-    cached = CachingResolver(
-        samba_directory.resolver(host="127.0.0.1", port=relay.port), ttl=60, clock=lambda: now[0]
-    )
+    cached = CachingResolver(samba_directory.resolver(host="127.0.0.1", port=relay.port), ttl=60, clock=lambda: now[0])
     scope = cached.resolve("alice")
     assert scope.tokens
     relay.close()

@@ -13,7 +13,6 @@ import dataclasses
 import json
 import secrets
 import socket
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from ragwarden.retrieval.retriever import Retriever
 from ragwarden.services import Services, build_directory, build_index, build_services
 from tests.fakes import CountingEmbedder
 from tests.fixtures.microsoft import FakeMicrosoft, rsa_key
+from tests.fixtures.relay import TcpRelay  # noqa: F401 (re-exported for the API tests)
 from tests.fixtures.samba import NESTED, PASSWORD, SERVICE_USER, SambaDirectory
 
 PROXY_SECRET = "identity-api-proxy-secret-42"
@@ -198,52 +198,6 @@ def close_directory(services: Services) -> None:
 def closed_port() -> int:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         return int(probe.getsockname()[1])
-
-
-class TcpRelay:
-    """A TCP relay in front of the DC: closing it is the directory going away mid-session."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.listener.getsockname()[1])
-        self.sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                downstream, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self.sockets += [downstream, upstream]
-            for a, b in ((downstream, upstream), (upstream, downstream)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone does not
-        self.listener.close()
-        for s in self.sockets:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
 
 
 def new_oid() -> str:
