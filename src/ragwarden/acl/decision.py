@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ragwarden.core.models import AccessControl, AccessScope
+from ragwarden.core.models import AccessControl, AccessScope, Scope, member_scopes
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,5 +38,6 @@ def decide(acl: AccessControl, scope: AccessScope) -> Decision:
     return Decision(True, "allowed by an allow entry", tuple(allowed))
 
 
-def is_allowed(acl: AccessControl, scope: AccessScope) -> bool:
-    return decide(acl, scope).allowed
+def is_allowed(acl: AccessControl, scope: Scope) -> bool:
+    """For a joint scope (a group chat): only when every member is allowed."""
+    return all(decide(acl, member).allowed for member in member_scopes(scope))

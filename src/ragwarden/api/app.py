@@ -6,7 +6,6 @@ import time
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -14,27 +13,10 @@ from ragwarden.api.answers import answer_body, sse_events
 from ragwarden.api.auth import Authenticator, CombinedAuthenticator, build_authenticator
 from ragwarden.api.errors import install_error_handlers
 from ragwarden.api.identity import describe_scope
+from ragwarden.api.schemas import AnswerRequest, SearchRequest, SearchResponse
 from ragwarden.core.models import AccessScope
-from ragwarden.retrieval.documents import DocumentResult, document_metadata, search_documents
-from ragwarden.retrieval.retriever import MAX_LIMIT, MAX_QUERY_CHARS
+from ragwarden.retrieval.documents import document_metadata, search_page
 from ragwarden.services import Services
-
-
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
-    limit: int = Field(default=10, ge=1, le=MAX_LIMIT)
-
-
-class SearchResponse(BaseModel):
-    results: list[DocumentResult]  # the use case's own result type documents the schema
-
-
-class AnswerRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1, max_length=4000)
-    conversation_id: str | None = Field(default=None, min_length=1, max_length=128)
-    limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
 
 
 class BodyLimit(BaseHTTPMiddleware):
@@ -81,8 +63,11 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
 
     @app.post("/v1/search", response_model=SearchResponse, tags=["search"])
     def search(body: SearchRequest, scope: Caller) -> dict[str, Any]:
-        results = search_documents(services.retriever, scope, body.query, body.limit)
-        return {"results": [r.as_dict() for r in results]}
+        where = body.filters.to_filter() if body.filters else None
+        page = search_page(
+            services.retriever, scope, body.query, limit=body.limit, offset=body.offset, where=where, facets=True
+        )
+        return page.as_dict()
 
     @app.get("/v1/documents/{doc_id}", tags=["search"])
     def document(doc_id: str, scope: Caller) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ragwarden.core.errors import AccessControlError
@@ -88,6 +88,86 @@ class AccessScope:
     @property
     def is_empty(self) -> bool:
         return not self.tokens
+
+
+@dataclass(frozen=True, slots=True)
+class JointScope:
+    """Several people reading one reply (a group chat, a channel): a passage is visible only when
+    **every** member may see it. Filtered inside the index as the AND of each member's ACL filter.
+
+    It sees nothing when it has no members or when any member's own scope is empty: an unknown reader
+    in the room means nothing may be shown.
+    """
+
+    principal: str
+    members: tuple[AccessScope, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "members", tuple(self.members))
+        if not all(isinstance(m, AccessScope) for m in self.members):
+            raise AccessControlError("a joint scope is made of the members' AccessScopes")
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.members or any(m.is_empty for m in self.members)
+
+
+def _aware(when: datetime) -> datetime:
+    """Naive timestamps are UTC (how connectors write them)."""
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+#: Who a search is for: one caller, or everyone who will read the reply.
+Scope = AccessScope | JointScope
+
+
+def member_scopes(scope: Scope) -> tuple[AccessScope, ...]:
+    """The individual scopes a search must satisfy, all of them."""
+    if isinstance(scope, AccessScope):
+        return (scope,)
+    if isinstance(scope, JointScope):
+        return scope.members
+    raise AccessControlError("a search needs the caller's AccessScope")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilter:
+    """What the caller narrowed a search to (source, file type, modified date); applied inside the
+    index together with, never instead of, the access filter. Empty sets mean "any"."""
+
+    sources: frozenset[str] = frozenset()
+    file_types: frozenset[str] = frozenset()
+    modified_from: datetime | None = None
+    modified_to: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sources", frozenset(self.sources))
+        object.__setattr__(self, "file_types", frozenset(self.file_types))
+        for name in ("modified_from", "modified_to"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _aware(value))
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.sources or self.file_types or self.modified_from or self.modified_to)
+
+    def matches(self, payload: Mapping[str, Any]) -> bool:
+        """The same rule in Python, for re-checking hits."""
+        if self.sources and payload.get("source") not in self.sources:
+            return False
+        if self.file_types and payload.get("file_type") not in self.file_types:
+            return False
+        if self.modified_from or self.modified_to:
+            raw = payload.get("modified")
+            if not isinstance(raw, str):
+                return False
+            when = _aware(datetime.fromisoformat(raw))
+            if self.modified_from and when < self.modified_from:
+                return False
+            if self.modified_to and when > self.modified_to:
+                return False
+        return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ from ragwarden.core.models import (
     AccessScope,
     FailedItem,
     IndexedChunk,
+    Scope,
+    SearchFilter,
     SearchHit,
     SourceDocument,
 )
@@ -55,16 +57,20 @@ class VectorIndex(Protocol):
 
     def search(
         self,
-        scope: AccessScope,
+        scope: Scope,
         dense: Sequence[float],
         text: str,
         limit: int,
         mode: SearchMode = "hybrid",
         exact: bool = False,
+        where: SearchFilter | None = None,
     ) -> list[SearchHit]:
-        """ACL-filtered search; the filter is applied inside the vector search."""
+        """ACL-filtered search; the filter (and ``where``) is applied inside the vector search."""
 
-    def document_chunks(self, scope: AccessScope, doc_id: str, limit: int = 1000) -> list[SearchHit]:
+    def facet(self, scope: Scope, key: str, limit: int = 50) -> dict[str, int]:
+        """Distinct values of a keyword payload field among the chunks ``scope`` may see, with counts."""
+
+    def document_chunks(self, scope: Scope, doc_id: str, limit: int = 1000) -> list[SearchHit]:
         """The chunks of one document, filtered by ``scope`` (empty if the caller may not see it)."""
 
     def optimize(self) -> None:

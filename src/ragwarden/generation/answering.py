@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from ragwarden.core.errors import InvalidRequestError
-from ragwarden.core.models import AccessScope, SearchHit
+from ragwarden.core.models import AccessScope, JointScope, Scope, SearchHit
 from ragwarden.generation.citations import Citation, resolve_citations
 from ragwarden.generation.conversations import (
     ConversationStore,
@@ -43,7 +43,7 @@ SAFETY_TOKENS = 16  # slack for the estimate of the chat template's tokens
 class SearchesDocuments(Protocol):
     """The retrieval choke point (``ragwarden.retrieval.retriever.Retriever``) as the answerer uses it."""
 
-    def search(self, scope: AccessScope, query: str, limit: int = 10) -> list[SearchHit]: ...
+    def search(self, scope: Scope, query: str, limit: int = 10) -> list[SearchHit]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,7 @@ class Answerer:
         self._clock = clock
 
     def answer(
-        self, scope: AccessScope, question: str, conversation_id: str | None = None, limit: int | None = None
+        self, scope: Scope, question: str, conversation_id: str | None = None, limit: int | None = None
     ) -> AnswerResult:
         for event in self.answer_stream(scope, question, conversation_id, limit):
             if isinstance(event, AnswerComplete):
@@ -136,7 +136,7 @@ class Answerer:
         raise AssertionError("answer_stream ended without a result")  # pragma: no cover
 
     def answer_stream(
-        self, scope: AccessScope, question: str, conversation_id: str | None = None, limit: int | None = None
+        self, scope: Scope, question: str, conversation_id: str | None = None, limit: int | None = None
     ) -> Iterator[AnswerEvent]:
         """Token events, then one :class:`AnswerComplete`.
 
@@ -149,8 +149,8 @@ class Answerer:
         first = next(events)
         return _prepended(first, events)
 
-    def _begin(self, scope: AccessScope, question: str, conversation_id: str | None) -> _Turn:
-        if not isinstance(scope, AccessScope):
+    def _begin(self, scope: Scope, question: str, conversation_id: str | None) -> _Turn:
+        if not isinstance(scope, AccessScope | JointScope):
             raise TypeError("answering needs the caller's AccessScope")
         if not isinstance(question, str) or not question.strip():
             raise InvalidRequestError("the question must not be empty")
@@ -172,7 +172,7 @@ class Answerer:
         )
         return _Turn(cid, question, standalone, language, started)
 
-    def _run(self, scope: AccessScope, turn: _Turn, limit: int) -> Generator[AnswerEvent, None, None]:
+    def _run(self, scope: Scope, turn: _Turn, limit: int) -> Generator[AnswerEvent, None, None]:
         t0 = self._clock()
         hits = self.retriever.search(scope, turn.standalone, limit)
         relevant = self._relevant(hits, turn.standalone)
@@ -201,9 +201,7 @@ class Answerer:
         citations = tuple(resolve_citations(answer, sources))
         yield AnswerComplete(self._finish(scope, turn, answer, citations, True, timings))
 
-    def _generate(
-        self, messages: list[ChatMessage], pieces: list[str]
-    ) -> Generator[AnswerEvent, None, float | None]:
+    def _generate(self, messages: list[ChatMessage], pieces: list[str]) -> Generator[AnswerEvent, None, float | None]:
         """Streams the model's pieces as events (collecting them); returns the first piece's time."""
         first: float | None = None
         stream = self.model.stream(
@@ -247,7 +245,7 @@ class Answerer:
             )
         return sources
 
-    def _not_found(self, scope: AccessScope, turn: _Turn, timings: Timings) -> Iterator[AnswerEvent]:
+    def _not_found(self, scope: Scope, turn: _Turn, timings: Timings) -> Iterator[AnswerEvent]:
         text = NOT_FOUND[turn.language]
         yield AnswerToken(text)
         total = Timings(**{**asdict(timings), "total_ms": _ms(self._clock() - turn.started)})
@@ -255,7 +253,7 @@ class Answerer:
 
     def _finish(
         self,
-        scope: AccessScope,
+        scope: Scope,
         turn: _Turn,
         answer: str,
         citations: tuple[Citation, ...],
@@ -266,8 +264,14 @@ class Answerer:
         record = Turn(turn.question, turn.standalone, answer, turn.language, cited)
         self.conversations.append(scope.principal, turn.conversation_id, record)
         return AnswerResult(
-            answer, citations, turn.conversation_id, turn.language, found, turn.standalone,
-            self.model.model_id, timings,
+            answer,
+            citations,
+            turn.conversation_id,
+            turn.language,
+            found,
+            turn.standalone,
+            self.model.model_id,
+            timings,
         )
 
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ragwarden.core.errors import NotFoundError
-from ragwarden.core.models import AccessScope, SearchHit
-from ragwarden.retrieval.retriever import Retriever
+from ragwarden.core.models import Scope, SearchFilter, SearchHit
+from ragwarden.retrieval import filters
+from ragwarden.retrieval.retriever import MAX_LIMIT, Retriever
 
 SNIPPET_CHARS = 240
 _WORD = re.compile(r"\w{3,}", re.UNICODE)
@@ -29,6 +30,8 @@ class DocumentResult:
     file_type: str = ""
     path: str = ""
     modified: str | None = None
+    source: str = ""
+    department: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -42,20 +45,77 @@ class DocumentResult:
             "file_type": self.file_type,
             "path": self.path,
             "modified": self.modified,
+            "source": self.source,
+            "department": self.department,
         }
 
 
-def search_documents(retriever: Retriever, scope: AccessScope, query: str, limit: int) -> list[DocumentResult]:
+@dataclass(frozen=True, slots=True)
+class DocumentPage:
+    """One page of document results, and the filter options the caller has for this query."""
+
+    results: list[DocumentResult]
+    offset: int
+    limit: int
+    has_more: bool
+    #: per filterable field: every value in the caller's visible corpus → candidate documents with it
+    facets: dict[str, dict[str, int]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "results": [r.as_dict() for r in self.results],
+            "offset": self.offset,
+            "limit": self.limit,
+            "has_more": self.has_more,
+            "facets": self.facets,
+        }
+
+
+def search_documents(retriever: Retriever, scope: Scope, query: str, limit: int) -> list[DocumentResult]:
     """The best chunk of each document, best documents first, at most ``limit`` documents."""
-    hits = retriever.search(scope, query, limit=min(limit * 3, 100))
+    return search_page(retriever, scope, query, limit=limit).results
+
+
+def search_page(
+    retriever: Retriever,
+    scope: Scope,
+    query: str,
+    *,
+    limit: int,
+    offset: int = 0,
+    where: SearchFilter | None = None,
+    facets: bool = False,
+) -> DocumentPage:
+    """Documents ``offset`` .. ``offset + limit`` of the ranking (best chunk of each document).
+
+    Pages are cut from one candidate list of at most :data:`MAX_LIMIT` chunks, so a query reaches a
+    few dozen documents: enough for a search page, never an unbounded scan. ``facets`` adds the
+    caller's filter options: the values of each facet field in their visible corpus (asked of the
+    index within their scope), counted over this query's candidate documents.
+    """
+    hits = retriever.search(scope, query, limit=min(MAX_LIMIT, (offset + limit) * 3 + 10), where=where)
     best: dict[str, SearchHit] = {}
     for hit in hits:
-        if hit.doc_id not in best:
-            best[hit.doc_id] = hit
-    return [_result(hit, query) for hit in list(best.values())[:limit]]
+        best.setdefault(hit.doc_id, hit)
+    ranked = list(best.values())
+    page = [_result(hit, query) for hit in ranked[offset : offset + limit]]
+    counted = _facet_counts(retriever, scope, ranked) if facets else {}
+    return DocumentPage(page, offset, limit, len(ranked) > offset + limit, counted)
 
 
-def document_metadata(retriever: Retriever, scope: AccessScope, doc_id: str) -> dict[str, Any]:
+def _facet_counts(retriever: Retriever, scope: Scope, ranked: list[SearchHit]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for key in filters.FACET_FIELDS:
+        values = dict.fromkeys(retriever.facet(scope, key), 0)
+        for hit in ranked:
+            value = hit.payload.get(key)
+            if isinstance(value, str) and value:
+                values[value] = values.get(value, 0) + 1
+        counts[key] = dict(sorted(values.items()))
+    return counts
+
+
+def document_metadata(retriever: Retriever, scope: Scope, doc_id: str) -> dict[str, Any]:
     """Metadata of a document the caller may see; NotFoundError otherwise (no existence leak)."""
     chunks = retriever.document(scope, doc_id)
     if not chunks:
@@ -87,6 +147,8 @@ def _result(hit: SearchHit, query: str) -> DocumentResult:
         file_type=str(p.get("file_type", "")),
         path=str(p.get("path", "")),
         modified=p.get("modified"),
+        source=str(p.get("source") or ""),
+        department=str(p.get("department") or ""),
     )
 
 

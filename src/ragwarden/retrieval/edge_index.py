@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ragwarden.core.errors import ConfigurationError, IndexUnavailableError
-from ragwarden.core.models import AccessControl, AccessScope, IndexedChunk, SearchHit
+from ragwarden.core.models import AccessControl, IndexedChunk, Scope, SearchFilter, SearchHit
 from ragwarden.core.ports import SearchMode
 from ragwarden.retrieval import filters
 from ragwarden.retrieval.hybrid import (
@@ -96,12 +96,7 @@ class QdrantEdgeIndex:
             shutil.rmtree(shard_dir)
         shard_dir.mkdir(parents=True)
         shard = q.EdgeShard.create(str(shard_dir), self._config(dimension))
-        for name in filters.KEYWORD_FIELDS:
-            shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))
-        for name in filters.INTEGER_FIELDS:
-            index = q.IntegerIndexParams(lookup=False, range=True)
-            shard.update(q.UpdateOperation.create_field_index(name, index))
-        shard.flush()
+        _create_payload_indexes(shard)
         self._shard, self._dimension = shard, dimension
         tmp = self._dir / (META_FILE + ".tmp")
         tmp.write_text(json.dumps({"format": FORMAT, "dimension": dimension}))
@@ -140,6 +135,7 @@ class QdrantEdgeIndex:
             self._shard = q.EdgeShard.load(str(self._dir / "shard"), self._config(dimension))
         except Exception as exc:  # noqa: BLE001 - the engine raises plain exceptions
             raise IndexUnavailableError(f"cannot open the index at {self._dir}: {exc}") from exc
+        _create_payload_indexes(self._shard)  # an index written by an older version may lack some
         self._dimension = dimension
 
     def optimize(self) -> None:
@@ -208,12 +204,13 @@ class QdrantEdgeIndex:
 
     def search(
         self,
-        scope: AccessScope,
+        scope: Scope,
         dense: Sequence[float],
         text: str,
         limit: int,
         mode: SearchMode = "hybrid",
         exact: bool = False,
+        where: SearchFilter | None = None,
     ) -> list[SearchHit]:
         if not should_query(scope, limit, mode, self._plan) or self._shard is None:
             return []
@@ -221,15 +218,15 @@ class QdrantEdgeIndex:
         legs = plan_legs(mode, dense, sparse, self._dimension)
         if not legs:
             return []
-        points = self._shard.query(self._request(scope, legs, limit, exact))
+        points = self._shard.query(self._request(scope, legs, limit, exact, where))
         if needs_exact_retry(legs, len(points), limit, exact):
-            points = self._shard.query(self._request(scope, legs, limit, True))
+            points = self._shard.query(self._request(scope, legs, limit, True, where))
         return [_hit(p) for p in points]
 
-    def _request(self, scope: AccessScope, legs: list[Leg], limit: int, exact: bool) -> Any:
+    def _request(self, scope: Scope, legs: list[Leg], limit: int, exact: bool, where: SearchFilter | None) -> Any:
         import qdrant_edge as q
 
-        acl = filters.edge_acl_filter(scope)
+        acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
         idf = q.IdfParams(corpus=acl) if self._plan.scoped_idf else None
 
         def nearest(leg: Leg) -> tuple[Any, Any]:
@@ -255,7 +252,7 @@ class QdrantEdgeIndex:
             with_payload=True,
         )
 
-    def document_chunks(self, scope: AccessScope, doc_id: str, limit: int = 1000) -> list[SearchHit]:
+    def document_chunks(self, scope: Scope, doc_id: str, limit: int = 1000) -> list[SearchHit]:
         if not should_scroll(scope, limit) or self._shard is None:
             return []
         import qdrant_edge as q
@@ -267,12 +264,37 @@ class QdrantEdgeIndex:
         records, _next = self._shard.scroll(request)
         return [SearchHit(point_id=str(r.id), score=0.0, payload=dict(r.payload or {})) for r in records]
 
+    def facet(self, scope: Scope, key: str, limit: int = 50) -> dict[str, int]:
+        if key not in filters.FACET_FIELDS:
+            raise ValueError(f"no facet on {key!r}")
+        if not should_scroll(scope, limit) or self._shard is None:
+            return {}
+        import qdrant_edge as q
+
+        response = self._shard.facet(
+            q.FacetRequest(key, limit=limit, exact=True, filter=filters.edge_acl_filter(scope))
+        )
+        return {str(hit.value): int(hit.count) for hit in response.hits}
+
     def count(self) -> int:
         if self._shard is None:
             return 0
         import qdrant_edge as q
 
         return int(self._shard.count(q.CountRequest(exact=True)))
+
+
+def _create_payload_indexes(shard: Any) -> None:
+    """Every field we filter on gets its index (creating an existing one again changes nothing)."""
+    import qdrant_edge as q
+
+    for name in filters.KEYWORD_FIELDS:
+        shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Keyword))
+    for name in filters.INTEGER_FIELDS:
+        shard.update(q.UpdateOperation.create_field_index(name, q.IntegerIndexParams(lookup=False, range=True)))
+    for name in filters.DATETIME_FIELDS:
+        shard.update(q.UpdateOperation.create_field_index(name, q.PayloadSchemaType.Datetime))
+    shard.flush()
 
 
 def _hit(point: Any) -> SearchHit:

@@ -4,7 +4,10 @@ For a caller with token set T a point is visible when
 
     acl_allow ∩ T ≠ ∅   AND   (acl_share = ∅  OR  acl_share ∩ T ≠ ∅)   AND   acl_deny ∩ T = ∅
 
-Any matching deny wins. The filter goes *inside* every vector search, prefetch, scroll and count (a
+Any matching deny wins. For a :class:`~ragwarden.core.models.JointScope` (everyone in a group chat
+reads the reply) the filter is the AND of that condition for every member.
+
+The filter goes *inside* every vector search, prefetch, scroll and count (a
 pre-filter), so a caller who may see 1% of the corpus still gets a full page of results. There is no
 function here that builds "no filter": an empty scope has to be answered by the caller without a
 query (:func:`require_tokens` refuses it).
@@ -16,18 +19,25 @@ from collections.abc import Sequence
 from typing import Any
 
 from ragwarden.core.errors import AccessControlError
-from ragwarden.core.models import AccessScope
+from ragwarden.core.models import AccessScope, Scope, SearchFilter, member_scopes
 
 ACL_ALLOW = "acl_allow"
 ACL_DENY = "acl_deny"
 ACL_SHARE = "acl_share"
 DOC_ID = "doc_id"
 CHUNK_INDEX = "chunk_index"
+SOURCE = "source"
+FILE_TYPE = "file_type"
+MODIFIED = "modified"
 
 #: Keyword payload indexes, created before the first point is written: every field we filter on.
-KEYWORD_FIELDS = (ACL_ALLOW, ACL_DENY, ACL_SHARE, DOC_ID)
+KEYWORD_FIELDS = (ACL_ALLOW, ACL_DENY, ACL_SHARE, DOC_ID, SOURCE, FILE_TYPE)
 #: Integer index (range) for ordering a document's chunks.
 INTEGER_FIELDS = (CHUNK_INDEX,)
+#: Datetime index (range) for the modified-date filter.
+DATETIME_FIELDS = (MODIFIED,)
+#: Fields a caller may ask the distinct values of (filter options), always within their scope.
+FACET_FIELDS = (SOURCE, FILE_TYPE)
 
 #: Doc-id lists longer than this are split over several operations to keep filters small.
 DOC_BATCH = 1000
@@ -40,6 +50,18 @@ def require_tokens(scope: AccessScope) -> list[str]:
     if scope.is_empty:
         raise AccessControlError("an empty scope must not reach the index")
     return sorted(scope.tokens)
+
+
+def require_members(scope: Scope) -> tuple[AccessScope, ...]:
+    """Every member's scope; refuses a scope that sees nothing (callers return [] before asking)."""
+    members = member_scopes(scope)
+    if scope.is_empty:
+        raise AccessControlError("an empty scope must not reach the index")
+    return members
+
+
+def _iso(when: Any) -> str | None:
+    return when.isoformat() if when is not None else None
 
 
 def check_acl_payload(payload: Any) -> None:
@@ -63,7 +85,16 @@ def batches(doc_ids: Sequence[str]) -> list[list[str]]:
 # -- qdrant-edge-py ------------------------------------------------------------------------------
 
 
-def edge_acl_filter(scope: AccessScope, *extra_must: Any) -> Any:
+def edge_acl_filter(scope: Scope, *extra_must: Any) -> Any:
+    import qdrant_edge as q
+
+    members = require_members(scope)
+    if len(members) == 1:
+        return _edge_member(members[0], *extra_must)
+    return q.Filter(must=[*extra_must, *(_edge_member(m) for m in members)])
+
+
+def _edge_member(scope: AccessScope, *extra_must: Any) -> Any:
     import qdrant_edge as q
 
     tokens = require_tokens(scope)
@@ -88,10 +119,35 @@ def edge_doc_condition(doc_ids: Sequence[str]) -> Any:
     return q.FieldCondition(key=DOC_ID, match=q.MatchAny(any=list(doc_ids)))
 
 
+def edge_where(where: SearchFilter | None) -> list[Any]:
+    """The caller's own narrowing as conditions to AND with the access filter."""
+    import qdrant_edge as q
+
+    if where is None or where.is_empty:
+        return []
+    conditions: list[Any] = []
+    for key, values in ((SOURCE, where.sources), (FILE_TYPE, where.file_types)):
+        if values:
+            conditions.append(q.FieldCondition(key=key, match=q.MatchAny(any=sorted(values))))
+    if where.modified_from or where.modified_to:
+        span = q.RangeDateTime(gte=_iso(where.modified_from), lte=_iso(where.modified_to))
+        conditions.append(q.FieldCondition(key=MODIFIED, range=span))
+    return conditions
+
+
 # -- qdrant-client (server, cluster, local mode) --------------------------------------------------
 
 
-def client_acl_filter(scope: AccessScope, *extra_must: Any) -> Any:
+def client_acl_filter(scope: Scope, *extra_must: Any) -> Any:
+    from qdrant_client import models as m
+
+    members = require_members(scope)
+    if len(members) == 1:
+        return _client_member(members[0], *extra_must)
+    return m.Filter(must=[*extra_must, *(_client_member(s) for s in members)])
+
+
+def _client_member(scope: AccessScope, *extra_must: Any) -> Any:
     from qdrant_client import models as m
 
     tokens = require_tokens(scope)
@@ -114,3 +170,18 @@ def client_doc_condition(doc_ids: Sequence[str]) -> Any:
     from qdrant_client import models as m
 
     return m.FieldCondition(key=DOC_ID, match=m.MatchAny(any=list(doc_ids)))
+
+
+def client_where(where: SearchFilter | None) -> list[Any]:
+    from qdrant_client import models as m
+
+    if where is None or where.is_empty:
+        return []
+    conditions: list[Any] = []
+    for key, values in ((SOURCE, where.sources), (FILE_TYPE, where.file_types)):
+        if values:
+            conditions.append(m.FieldCondition(key=key, match=m.MatchAny(any=sorted(values))))
+    if where.modified_from or where.modified_to:
+        span = m.DatetimeRange(gte=where.modified_from, lte=where.modified_to)
+        conditions.append(m.FieldCondition(key=MODIFIED, range=span))
+    return conditions

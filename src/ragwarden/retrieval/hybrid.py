@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragwarden.core.errors import ConfigurationError, InvalidRequestError
-from ragwarden.core.models import AccessScope
+from ragwarden.core.models import AccessScope, JointScope, Scope
 from ragwarden.core.ports import SearchMode
 from ragwarden.retrieval.sparse import SparseVec
 
@@ -53,10 +53,14 @@ class Leg:
     sparse: SparseVec | None = None
 
 
-def should_query(scope: AccessScope, limit: int, mode: str, plan: SearchPlan) -> bool:
+def _require_scope(scope: Scope, what: str) -> None:
+    if not isinstance(scope, AccessScope | JointScope):
+        raise InvalidRequestError(f"{what} needs the caller's AccessScope")
+
+
+def should_query(scope: Scope, limit: int, mode: str, plan: SearchPlan) -> bool:
     """Validate a search; False when the scope is empty (answer [] without asking the index)."""
-    if not isinstance(scope, AccessScope):
-        raise InvalidRequestError("a search needs the caller's AccessScope")
+    _require_scope(scope, "a search")
     if mode not in MODES:
         raise InvalidRequestError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
     if not isinstance(limit, int) or not 1 <= limit <= plan.max_limit:
@@ -76,10 +80,9 @@ def needs_exact_retry(legs: Sequence[Leg], hits: int, limit: int, exact: bool) -
     return not exact and hits < limit and any(leg.sparse is None for leg in legs)
 
 
-def should_scroll(scope: AccessScope, limit: int) -> bool:
+def should_scroll(scope: Scope, limit: int) -> bool:
     """Validate a document look-up; False when the scope is empty."""
-    if not isinstance(scope, AccessScope):
-        raise InvalidRequestError("a document look-up needs the caller's AccessScope")
+    _require_scope(scope, "a document look-up")
     if not isinstance(limit, int) or not 1 <= limit <= MAX_SCROLL:
         raise InvalidRequestError(f"limit must be between 1 and {MAX_SCROLL}")
     return not scope.is_empty

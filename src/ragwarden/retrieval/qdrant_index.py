@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ragwarden.core.errors import ConfigurationError, IndexUnavailableError
-from ragwarden.core.models import AccessControl, AccessScope, IndexedChunk, SearchHit
+from ragwarden.core.models import AccessControl, IndexedChunk, Scope, SearchFilter, SearchHit
 from ragwarden.core.ports import SearchMode
 from ragwarden.retrieval import filters
 from ragwarden.retrieval.hybrid import (
@@ -102,6 +102,10 @@ class QdrantServerIndex:
             for name in filters.INTEGER_FIELDS:
                 schema = m.IntegerIndexParams(type=m.IntegerIndexType.INTEGER, lookup=False, range=True)
                 self._client.create_payload_index(self._collection, name, field_schema=schema, wait=True)
+            for name in filters.DATETIME_FIELDS:
+                self._client.create_payload_index(
+                    self._collection, name, field_schema=m.PayloadSchemaType.DATETIME, wait=True
+                )
         self._dimension = dimension
 
     def optimize(self) -> None:
@@ -157,12 +161,13 @@ class QdrantServerIndex:
 
     def search(
         self,
-        scope: AccessScope,
+        scope: Scope,
         dense: Sequence[float],
         text: str,
         limit: int,
         mode: SearchMode = "hybrid",
         exact: bool = False,
+        where: SearchFilter | None = None,
     ) -> list[SearchHit]:
         if not should_query(scope, limit, mode, self._plan):
             return []
@@ -173,15 +178,18 @@ class QdrantServerIndex:
         legs = plan_legs(mode, dense, sparse, dimension)
         if not legs:
             return []
-        points = self._client.query_points(self._collection, **self._request(scope, legs, limit, exact)).points
+        query = self._client.query_points
+        points = query(self._collection, **self._request(scope, legs, limit, exact, where)).points
         if needs_exact_retry(legs, len(points), limit, exact):
-            points = self._client.query_points(self._collection, **self._request(scope, legs, limit, True)).points
+            points = query(self._collection, **self._request(scope, legs, limit, True, where)).points
         return [_hit(p) for p in points]
 
-    def _request(self, scope: AccessScope, legs: list[Leg], limit: int, exact: bool) -> dict[str, Any]:
+    def _request(
+        self, scope: Scope, legs: list[Leg], limit: int, exact: bool, where: SearchFilter | None
+    ) -> dict[str, Any]:
         from qdrant_client import models as m
 
-        acl = filters.client_acl_filter(scope)
+        acl = filters.client_acl_filter(scope, *filters.client_where(where))
         idf = m.IdfCorpusParams(corpus=acl) if self._plan.scoped_idf else None
 
         def nearest(leg: Leg) -> tuple[Any, Any]:
@@ -202,7 +210,7 @@ class QdrantServerIndex:
         fusion = m.RrfQuery(rrf=m.Rrf(k=self._plan.rrf_k))
         return {**common, "prefetch": prefetch, "query": fusion}
 
-    def document_chunks(self, scope: AccessScope, doc_id: str, limit: int = 1000) -> list[SearchHit]:
+    def document_chunks(self, scope: Scope, doc_id: str, limit: int = 1000) -> list[SearchHit]:
         if not should_scroll(scope, limit) or self._stored_dimension() is None:
             return []
         from qdrant_client import models as m
@@ -216,6 +224,16 @@ class QdrantServerIndex:
             order_by=m.OrderBy(key=filters.CHUNK_INDEX),
         )
         return [SearchHit(point_id=str(r.id), score=0.0, payload=dict(r.payload or {})) for r in records]
+
+    def facet(self, scope: Scope, key: str, limit: int = 50) -> dict[str, int]:
+        if key not in filters.FACET_FIELDS:
+            raise ValueError(f"no facet on {key!r}")
+        if not should_scroll(scope, limit) or self._stored_dimension() is None:
+            return {}
+        response = self._client.facet(
+            self._collection, key, facet_filter=filters.client_acl_filter(scope), limit=limit, exact=True
+        )
+        return {str(hit.value): int(hit.count) for hit in response.hits}
 
     def count(self) -> int:
         if not self._exists():
