@@ -171,11 +171,7 @@ class MsalAppToken:
         verify: bool | str = True,
         timeout: float = 10.0,
     ) -> None:
-        if (client_secret is None) == (certificate_pem is None):
-            raise AccessControlError("give exactly one of a client secret and a client certificate")
-        self._credential: str | dict[str, str] = client_secret or _certificate_credential(
-            certificate_pem or ""
-        )
+        self._credential = client_credential(client_secret, certificate_pem)
         self._args = {"client_id": client_id, "authority": f"{authority_host.rstrip('/')}/{tenant_id}"}
         self._verify, self._timeout = verify, timeout
         self.scope = scope
@@ -183,17 +179,13 @@ class MsalAppToken:
         self._lock = threading.Lock()
 
     def token(self, force_refresh: bool = False) -> str:
-        import msal
         import requests
 
         try:
             with self._lock:
                 if self._app is None:
-                    self._app = msal.ConfidentialClientApplication(
-                        client_credential=self._credential,
-                        instance_discovery=False,
-                        http_client=_requests_session(self._verify, self._timeout),
-                        **self._args,
+                    self._app = confidential_client(
+                        self._credential, verify=self._verify, timeout=self._timeout, **self._args
                     )
                 if force_refresh:
                     self._app.remove_tokens_for_client()
@@ -205,6 +197,34 @@ class MsalAppToken:
                 f"no app token from Entra: {result.get('error')} {result.get('error_description', '')[:200]}"
             )
         return str(result["access_token"])
+
+
+def client_credential(client_secret: str | None, certificate_pem: str | None) -> str | dict[str, str]:
+    """msal's client credential: a secret, or a certificate (exactly one of them)."""
+    if (client_secret is None) == (certificate_pem is None):
+        raise AccessControlError("give exactly one of a client secret and a client certificate")
+    return client_secret or _certificate_credential(certificate_pem or "")
+
+
+def confidential_client(
+    credential: str | dict[str, str],
+    *,
+    client_id: str,
+    authority: str,
+    verify: bool | str = True,
+    timeout: float = 10.0,
+) -> Any:
+    """An msal confidential client talking to ``authority`` (no instance discovery: on-premises
+    networks reach only the configured authority) through a CA-pinned HTTP session."""
+    import msal
+
+    return msal.ConfidentialClientApplication(
+        client_id,
+        client_credential=credential,
+        authority=authority,
+        instance_discovery=False,
+        http_client=_requests_session(verify, timeout),
+    )
 
 
 def _requests_session(verify: bool | str, timeout: float) -> Any:

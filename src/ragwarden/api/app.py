@@ -14,6 +14,7 @@ from ragwarden.api.auth import Authenticator, CombinedAuthenticator, build_authe
 from ragwarden.api.errors import install_error_handlers
 from ragwarden.api.identity import describe_scope
 from ragwarden.api.schemas import AnswerRequest, SearchRequest, SearchResponse
+from ragwarden.api.signin import install_signin
 from ragwarden.core.models import AccessScope
 from ragwarden.retrieval.documents import document_metadata, search_page
 from ragwarden.services import Services
@@ -87,6 +88,7 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
     def me(scope: Caller) -> dict[str, Any]:
         return describe_scope(names, scope)
 
+    install_signin(app, services.settings, auth)
     app.state.services = services
     app.state.authenticator = auth
     return app

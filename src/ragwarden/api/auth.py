@@ -98,6 +98,13 @@ class CombinedAuthenticator:
                 return mode.authenticate(request)
         raise AuthenticationError("no credentials: sign in through the configured authentication")
 
+    def sessions(self) -> Any:
+        """The search page's session store, when Entra sign-in is configured (else None)."""
+        from ragwarden.api.signin import SessionAuthenticator
+
+        found = [m.sessions for m in self.modes if isinstance(m, SessionAuthenticator)]
+        return found[0] if found else None
+
     def naming(self, directory: PrincipalResolver) -> PrincipalResolver:
         """What ``/v1/me`` names a caller's tokens with: the directory first (SIDs), then the other
         modes' resolvers (only Entra knows its groups' display names)."""
@@ -127,7 +134,12 @@ def build_authenticator(settings: Settings, directory: PrincipalResolver) -> Com
     modes: list[Authenticator] = []
     for mode in settings.auth_modes:
         if mode == "entra":
-            modes.append(_entra(settings))
+            entra = _entra(settings)
+            modes.append(entra)
+            if settings.entra_redirect_uri:  # the search page's sign-in: a session cookie
+                from ragwarden.api.signin import SessionAuthenticator, SessionStore
+
+                modes.append(SessionAuthenticator(SessionStore(settings.session_hours * 3600), entra.resolver))
         elif mode == "trusted-header":
             secret = settings.require_proxy_secret().get_secret_value().encode()
             modes.append(TrustedHeaderAuthenticator(directory, secret))
@@ -148,7 +160,7 @@ def _loopback(host: str) -> bool:
 
 
 def _entra(settings: Settings) -> EntraAuthenticator:
-    from ragwarden.acl.entra import build_entra_resolver, build_entra_validator
+    from ragwarden.acl.entra import build_entra_validator
 
     assert settings.entra_tenant_id  # checked by Settings
     if not settings.entra_client_id:
@@ -162,7 +174,17 @@ def _entra(settings: Settings) -> EntraAuthenticator:
         leeway=settings.entra_clock_skew,
         ca_bundle=settings.entra_ca_bundle,
     )
-    resolver = build_entra_resolver(
+    return EntraAuthenticator(validator, build_entra_resolver_from(settings))
+
+
+def build_entra_resolver_from(settings: Settings) -> PrincipalResolver:
+    """Entra object id -> scope through Graph, behind the principal cache (the REST API's entra mode
+    and the Teams bot resolve people the same way)."""
+    from ragwarden.acl.entra import build_entra_resolver
+
+    if not (settings.entra_tenant_id and settings.entra_client_id):
+        raise ConfigurationError("Entra users need RAGWARDEN_ENTRA_TENANT_ID and RAGWARDEN_ENTRA_CLIENT_ID for Graph")
+    return build_entra_resolver(
         tenant_id=settings.entra_tenant_id,
         client_id=settings.entra_client_id,
         client_secret=settings.entra_client_secret.get_secret_value() if settings.entra_client_secret else None,
@@ -172,4 +194,3 @@ def _entra(settings: Settings) -> EntraAuthenticator:
         ca_bundle=settings.entra_ca_bundle,
         cache_ttl=settings.principal_cache_ttl,
     )
-    return EntraAuthenticator(validator, resolver)

@@ -105,6 +105,10 @@ class Settings(BaseSettings, GenerationFields):
     entra_graph_url: str = "https://graph.microsoft.com/v1.0"
     entra_jwks_url: str | None = None
     entra_issuers: list[str] | None = None
+    # Sign-in for the search page (authorization-code flow): where Entra sends the browser back,
+    # e.g. https://ragwarden.corp.example/auth/callback (registered as a Web redirect URI).
+    entra_redirect_uri: str | None = None
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 7)
     entra_clock_skew: float = Field(default=60.0, ge=0, le=600)
     entra_ca_bundle: Path | None = None
 
