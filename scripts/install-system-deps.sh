@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the real-server tests need (Samba AD DC, Kerberos client, LDB tools).
+# Installs the Debian packages the real-server tests need (Samba AD DC, Kerberos client, LDB tools) and
+# the real browser of the search-page tests (Debian's Chromium, driven by Playwright).
 # Idempotent: apt is only touched when a package is missing, and `apt-get update` runs at most once.
 set -euo pipefail
 
 # samba-ad-provision (the AD schema files) is only a Recommends of samba-ad-dc, and we install without
 # recommends to stay small; provisioning fails without it.
-PACKAGES=(samba samba-ad-dc samba-ad-provision krb5-user winbind smbclient ldb-tools)
+# Chromium brings no fonts without recommends: screenshots need one (DejaVu, Liberation for Arial metrics).
+PACKAGES=(samba samba-ad-dc samba-ad-provision krb5-user winbind smbclient ldb-tools
+          chromium fonts-dejavu-core fonts-liberation)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -144,13 +144,13 @@ def build_authenticator(settings: Settings, directory: PrincipalResolver) -> Com
             secret = settings.require_proxy_secret().get_secret_value().encode()
             modes.append(TrustedHeaderAuthenticator(directory, secret))
         elif mode == "local":
-            if not _loopback(settings.host):
+            if not is_loopback(settings.host):
                 raise ConfigurationError("RAGWARDEN_AUTH_MODE=local is for the demo and only serves on loopback")
             modes.append(LocalAuthenticator(directory))
     return CombinedAuthenticator(modes)
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ragwarden.api.auth import is_loopback
 from ragwarden.api.console import print_sync_report, progress_bar
 from ragwarden.evaluation.demo_corpus import demo_settings, ingest_demo
 from ragwarden.services import Services, build_services
@@ -10,7 +11,10 @@ SAMPLE_QUERIES = ("Gehalt", "vacation days carry over")
 
 
 def run_demo(*, host: str, port: int, data_dir: str | None, serve: bool) -> int:
-    settings = demo_settings(data_dir, host=host, port=port)
+    # On loopback the search page offers a user switcher (local mode); anywhere else requests must come
+    # through an authenticating reverse proxy.
+    mode = "local" if is_loopback(host) else "trusted-header"
+    settings = demo_settings(data_dir, host=host, port=port, auth_mode=mode)
     services = build_services(settings)
     try:
         print_sync_report(ingest_demo(services, progress_bar("demo corpus")))
@@ -56,12 +60,16 @@ def _serve(services: Services) -> None:
     from ragwarden.api.app import create_app
 
     s = services.settings
-    secret = s.require_proxy_secret().get_secret_value()
     url = f"http://{s.host}:{s.port}"
+    if "local" in s.auth_modes:
+        who = "-H 'X-Remote-User: alice'"
+        print(f"\nragwarden demo: open {url}/ and pick a demo user (API docs: {url}/docs)")
+    else:
+        who = f"-H 'X-Remote-User: alice' -H 'X-Proxy-Secret: {s.require_proxy_secret().get_secret_value()}'"
+        print(f"\nragwarden demo at {url} (API docs: {url}/docs); requests come as if from an authenticating proxy")
     print(
-        f"\nragwarden demo at {url}  (API docs: {url}/docs)\n"
-        "Requests come as if from an authenticating reverse proxy, e.g.:\n"
-        f"  curl -s {url}/v1/search -H 'X-Remote-User: alice' -H 'X-Proxy-Secret: {secret}' \\\n"
+        "The API, as the page uses it:\n"
+        f"  curl -s {url}/v1/search {who} \\\n"
         '       -H \'Content-Type: application/json\' -d \'{"query": "Gehalt", "limit": 5}\'\n'
         "Stop with Ctrl+C.\n"
     )

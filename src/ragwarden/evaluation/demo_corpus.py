@@ -20,15 +20,12 @@ def demo_root() -> Path:
 
 
 def demo_settings(data_dir: str | None = None, **overrides: Any) -> Settings:
-    """Embedded defaults on the demo corpus; the proxy secret is generated unless one is given."""
+    """Embedded defaults on the demo corpus (trusted-header unless ``auth_mode`` is given); the proxy
+    secret is generated unless one is given."""
     overrides.setdefault("proxy_secret", os.environ.get("RAGWARDEN_PROXY_SECRET") or secrets.token_urlsafe(24))
+    overrides.setdefault("auth_mode", "trusted-header")
     base = Path(data_dir) if data_dir else load_settings().data_dir / "demo"
-    return load_settings(
-        data_dir=base,
-        directory_file=demo_root() / "directory.yaml",
-        auth_mode="trusted-header",
-        **overrides,
-    )
+    return load_settings(data_dir=base, directory_file=demo_root() / "directory.yaml", **overrides)
 
 
 def ingest_demo(services: Services, progress: Progress | None = None) -> SyncReport:
