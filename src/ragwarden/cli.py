@@ -21,6 +21,7 @@ BENCHMARKS = {
     "answer-api": "ragwarden.api.bench_answer_api",  # drives the REST app, so it sits in the api layer
     "identity": "ragwarden.evaluation.bench_identity",
     "smb": "ragwarden.evaluation.bench_smb",
+    "teams": "ragwarden.api.teams.bench",
 }
 
 

@@ -15,6 +15,7 @@ from ragwarden.api.errors import install_error_handlers
 from ragwarden.api.identity import describe_scope
 from ragwarden.api.schemas import AnswerRequest, SearchRequest, SearchResponse
 from ragwarden.api.signin import install_signin
+from ragwarden.api.teams import install_teams
 from ragwarden.core.models import AccessScope
 from ragwarden.retrieval.documents import document_metadata, search_page
 from ragwarden.services import Services
@@ -89,6 +90,7 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
         return describe_scope(names, scope)
 
     install_signin(app, services.settings, auth)
+    install_teams(app, services)  # POST /api/messages, only when RAGWARDEN_TEAMS_APP_ID is set
     app.state.services = services
     app.state.authenticator = auth
     return app

@@ -112,6 +112,45 @@ class Settings(BaseSettings, GenerationFields):
     entra_clock_skew: float = Field(default=60.0, ge=0, le=600)
     entra_ca_bundle: Path | None = None
 
+    # --- Microsoft Teams bot (ragwarden.api.teams): off unless teams_app_id is set -------------------
+    # The bot's Entra app registration (outbound tokens for replies); its users resolve through the
+    # entra_* settings above (Graph), whatever auth_mode says.
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None  # the client secret, or:
+    teams_app_certificate: Path | None = None  # one PEM file with the private key and its certificate
+    teams_tenant_id: str | None = None  # the tenant of the bot's registration (single-tenant bot)
+    teams_authority_host: str = "https://login.microsoftonline.com"
+    # Where the channel publishes its signing keys, and who signs what it sends (Bot Framework)
+    teams_openid_metadata: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    teams_issuer: str = "https://api.botframework.com"
+    teams_clock_skew: float = Field(default=300.0, ge=0, le=600)  # the Bot Framework allows 5 minutes
+    teams_ca_bundle: Path | None = None  # replaces the system CAs for metadata, authority and replies
+    # Group chats and channels: answer only from what every member may see, up to this many members
+    teams_max_group_members: int = Field(default=50, ge=2, le=1000)
+
+    @field_validator("teams_app_password")
+    @classmethod
+    def _teams_no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("this secret is a placeholder; set a real secret")
+        return value
+
+    @model_validator(mode="after")
+    def _teams_consistent(self) -> Settings:
+        if not self.teams_app_id:
+            return self
+        if not self.teams_tenant_id:
+            raise ValueError("RAGWARDEN_TEAMS_APP_ID needs RAGWARDEN_TEAMS_TENANT_ID (the bot's Entra tenant)")
+        if (self.teams_app_password is None) == (self.teams_app_certificate is None):
+            raise ValueError("the Teams bot needs exactly one of RAGWARDEN_TEAMS_APP_PASSWORD and _APP_CERTIFICATE")
+        if not (self.entra_tenant_id and self.entra_client_id):
+            raise ValueError("the Teams bot resolves users through Entra: set RAGWARDEN_ENTRA_TENANT_ID and _CLIENT_ID")
+        if (self.entra_client_secret is None) == (self.entra_client_certificate is None):
+            raise ValueError("the Teams bot needs one of RAGWARDEN_ENTRA_CLIENT_SECRET and _CLIENT_CERTIFICATE")
+        return self
+
+    # --- end of the Teams bot settings ----------------------------------------------------------------
+
     # SMB file shares (ragwarden ingest smb://server/share/path); credentials never go in the URL
     smb_username: str | None = None
     smb_password: SecretStr | None = None

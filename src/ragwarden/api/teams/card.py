@@ -1,0 +1,145 @@
+"""What the bot says: the answer as an Adaptive Card, and its short texts in German and English.
+
+The answer and every title are ``TextRun``s, which Teams renders literally: a document that smuggles
+Markdown or a link into the model's answer cannot turn into something clickable. Sources link only to
+``http``/``https`` addresses; anything else (a file path, an SMB address) is shown as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+CARD_VERSION = "1.5"  # what Teams renders on desktop, web and mobile
+
+TEXTS: dict[str, dict[str, str]] = {
+    "not_found": {
+        "en": "I could not find this in the documents you can access.",
+        "de": "Dazu habe ich in den Dokumenten, auf die Sie Zugriff haben, nichts gefunden.",
+    },
+    "not_found_group": {
+        "en": "I could not find this in the documents that everyone in this conversation can access.",
+        "de": "Dazu habe ich in den Dokumenten, auf die alle in dieser Unterhaltung Zugriff haben, nichts gefunden.",
+    },
+    "ask_private": {
+        "en": "I cannot answer this here: everyone in this conversation would read the answer. "
+        "Please ask me in a 1:1 chat.",
+        "de": "Hier kann ich das nicht beantworten, weil alle in dieser Unterhaltung die Antwort lesen würden. "
+        "Bitte fragen Sie mich im 1:1-Chat.",
+    },
+    "unknown_user": {
+        "en": "Sorry, I cannot identify your account in the company directory, so I cannot search any "
+        "documents for you.",
+        "de": "Leider kann ich Ihr Konto im Unternehmensverzeichnis nicht zuordnen und daher keine "
+        "Dokumente für Sie durchsuchen.",
+    },
+    "directory_down": {
+        "en": "The company directory is not reachable right now, so I cannot check what you may read. "
+        "Please try again in a few minutes.",
+        "de": "Das Unternehmensverzeichnis ist gerade nicht erreichbar, daher kann ich Ihre Berechtigungen "
+        "nicht prüfen. Bitte versuchen Sie es in einigen Minuten erneut.",
+    },
+    "empty": {
+        "en": "Please type your question as text, e.g. “How many vacation days can I carry over?”",
+        "de": "Bitte schreiben Sie Ihre Frage als Text, z. B. „Wie viele Urlaubstage kann ich übertragen?“",
+    },
+    "attachments_only": {
+        "en": "I can only answer questions written as text; I do not read attached files or images.",
+        "de": "Ich beantworte nur Fragen, die als Text geschrieben sind; angehängte Dateien oder Bilder lese "
+        "ich nicht.",
+    },
+    "too_long": {
+        "en": "Your question is too long (at most {limit} characters). Please shorten it.",
+        "de": "Ihre Frage ist zu lang (höchstens {limit} Zeichen). Bitte kürzen Sie sie.",
+    },
+    "failed": {
+        "en": "Sorry, something went wrong while answering. Please try again.",
+        "de": "Leider ist beim Beantworten ein Fehler aufgetreten. Bitte versuchen Sie es erneut.",
+    },
+    "sources": {"en": "Sources", "de": "Quellen"},
+}
+
+
+def text(key: str, language: str, **values: Any) -> str:
+    by_language = TEXTS[key]
+    return by_language.get(language, by_language["en"]).format(**values)
+
+
+def message(body: str) -> Activity:
+    return Activity(type=ActivityTypes.message, text=body, text_format="plain")
+
+
+def answer_card(result: Mapping[str, Any], group: bool) -> dict[str, Any]:
+    """The card for ``AnswerResult.to_dict()``: the answer, then its sources."""
+    language = str(result.get("language") or "en")
+    if not result.get("found"):
+        key = "not_found_group" if group else "not_found"
+        return _card([_rich([_run(text(key, language))])])
+    body: list[dict[str, Any]] = [_rich([_run(str(result.get("answer", "")))])]
+    citations: Sequence[Mapping[str, Any]] = result.get("citations") or ()
+    if citations:
+        body.append(_rich([_run(text("sources", language), weight="Bolder")], separator=True))
+        body.extend(_source(c) for c in citations)
+    return _card(body)
+
+
+def card_activity(card: dict[str, Any]) -> Activity:
+    return Activity(type=ActivityTypes.message, attachments=[Attachment(content_type=ADAPTIVE_CARD, content=card)])
+
+
+def safe_link(uri: str) -> str | None:
+    """The address a source may link to: absolute http(s) only."""
+    try:
+        parts = urlsplit(uri.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and not any(c in uri for c in "\r\n\t "):
+        return uri.strip()
+    return None
+
+
+def shown_location(uri: str) -> str:
+    """A source that cannot be linked, as text: a file path, or the address as it is."""
+    parts = urlsplit(uri)
+    return unquote(parts.path) if parts.scheme == "file" else uri
+
+
+def _source(citation: Mapping[str, Any]) -> dict[str, Any]:
+    uri = str(citation.get("source_uri") or "")
+    title = str(citation.get("title") or uri or "?")
+    runs = [_run(f"[{citation.get('number', '?')}] ")]
+    link = safe_link(uri)
+    if link:
+        runs.append({**_run(title), "selectAction": {"type": "Action.OpenUrl", "url": link, "title": title}})
+    else:
+        runs.append(_run(title))
+        if uri:
+            runs.append(_run(f" — {shown_location(uri)}", subtle=True))
+    return _rich(runs, spacing="Small")
+
+
+def _card(body: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": CARD_VERSION,
+        "body": body,
+        "msteams": {"width": "Full"},
+    }
+
+
+def _rich(runs: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    return {"type": "RichTextBlock", "inlines": runs, **extra}
+
+
+def _run(value: str, *, weight: str | None = None, subtle: bool = False) -> dict[str, Any]:
+    run: dict[str, Any] = {"type": "TextRun", "text": value}
+    if weight:
+        run["weight"] = weight
+    if subtle:
+        run["isSubtle"] = True
+    return run

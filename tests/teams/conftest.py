@@ -1,0 +1,1 @@
+from tests.fixtures.botframework import teams, teams_entra  # noqa: F401 (fixtures of this folder)
