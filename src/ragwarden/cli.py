@@ -19,6 +19,7 @@ BENCHMARKS = {
     "quality": "ragwarden.evaluation.bench_quality",
     "answer": "ragwarden.evaluation.bench_answer",
     "answer-api": "ragwarden.api.bench_answer_api",  # drives the REST app, so it sits in the api layer
+    "page": "ragwarden.api.bench_page",
     "identity": "ragwarden.evaluation.bench_identity",
     "smb": "ragwarden.evaluation.bench_smb",
     "teams": "ragwarden.api.teams.bench",

@@ -13,6 +13,7 @@ from ragwarden.api.answers import answer_body, sse_events
 from ragwarden.api.auth import Authenticator, CombinedAuthenticator, build_authenticator
 from ragwarden.api.errors import install_error_handlers
 from ragwarden.api.identity import describe_scope
+from ragwarden.api.page import install_page
 from ragwarden.api.schemas import AnswerRequest, SearchRequest, SearchResponse
 from ragwarden.api.signin import install_signin
 from ragwarden.api.teams import install_teams
@@ -89,6 +90,7 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
     def me(scope: Caller) -> dict[str, Any]:
         return describe_scope(names, scope)
 
+    install_page(app, services, services.settings.auth_modes)
     install_signin(app, services.settings, auth)
     install_teams(app, services)  # POST /api/messages, only when RAGWARDEN_TEAMS_APP_ID is set
     app.state.services = services

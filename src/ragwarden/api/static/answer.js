@@ -1,0 +1,136 @@
+// The answer panel: the local model's answer streamed token by token, then rendered with its
+// numbered citations linked to the sources and to the matching results.
+import { ApiError, errorKey, postEvents } from "./api.js";
+import { el, safeHref } from "./dom.js";
+import { t } from "./i18n.js";
+import { resultId } from "./results.js";
+
+const MARKER = /\[(\d{1,3})\]/g;
+
+export class Answer {
+  constructor({ panel, question, text, sources, citations, status, error }) {
+    Object.assign(this, { panel, questionEl: question, text, sources, citations, status, error });
+    this.conversationId = null;
+    this.controller = null;
+    this.last = null; // {question, done} for re-rendering in another language
+  }
+
+  reset() {
+    if (this.controller) this.controller.abort();
+    this.conversationId = null;
+    this.last = null;
+    this.panel.hidden = true;
+    this.panel.dataset.state = "idle";
+    this.text.replaceChildren();
+    this.citations.replaceChildren();
+    this.status.textContent = "";
+    this.error.hidden = true;
+  }
+
+  async ask(question) {
+    if (this.controller) this.controller.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.start(question);
+    const live = document.createTextNode("");
+    this.text.replaceChildren(live);
+    const body = { question };
+    if (this.conversationId) body.conversation_id = this.conversationId;
+    try {
+      await postEvents("/v1/answer", body, {
+        signal: controller.signal,
+        onEvent: (name, data) => this.event(name, data, live, question),
+      });
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      this.fail(errorKey(error));
+    }
+  }
+
+  start(question) {
+    this.panel.hidden = false;
+    this.panel.dataset.state = "streaming";
+    this.questionEl.textContent = t("answer.question", { question });
+    this.citations.replaceChildren();
+    this.sources.hidden = true;
+    this.error.hidden = true;
+    this.text.setAttribute("aria-busy", "true");
+    this.status.textContent = t("answer.writing");
+  }
+
+  event(name, data, live, question) {
+    if (name === "token") live.appendData(String(data.text ?? ""));
+    else if (name === "done") this.done(question, data);
+    else if (name === "error") this.fail(errorKey(new ApiError(Number(data.status) || 500, "")));
+  }
+
+  done(question, data) {
+    this.conversationId = data.conversation_id || this.conversationId;
+    this.last = { question, data };
+    this.render();
+    this.panel.dataset.state = "done";
+    this.text.setAttribute("aria-busy", "false");
+    const cited = (data.citations || []).filter((c) => c.cited).length;
+    this.status.textContent = cited ? t("answer.ready", { count: cited }) : t("answer.readyNone");
+  }
+
+  fail(key) {
+    this.panel.dataset.state = "error";
+    this.text.setAttribute("aria-busy", "false");
+    this.status.textContent = "";
+    this.error.textContent = t(key);
+    this.error.hidden = false;
+  }
+
+  render() {
+    if (!this.last) return;
+    const { question, data } = this.last;
+    this.questionEl.textContent = t("answer.question", { question });
+    const numbers = new Set((data.citations || []).map((c) => Number(c.number)));
+    this.text.replaceChildren(...answerNodes(String(data.answer ?? ""), numbers));
+    this.citations.replaceChildren(...(data.citations || []).map(citation));
+    this.sources.hidden = !(data.citations || []).length;
+  }
+
+  /** Results change as people type: point each citation at its result if the list holds it now. */
+  relink() {
+    for (const item of this.citations.querySelectorAll("li[data-doc-id]")) {
+      const link = item.querySelector("a.to-result");
+      const present = !!document.getElementById(resultId(item.dataset.docId));
+      if (link) link.hidden = !present;
+    }
+  }
+}
+
+/** The answer text with each [n] that names a citation turned into a link to it. */
+function answerNodes(answer, numbers) {
+  const nodes = [];
+  let last = 0;
+  for (const match of answer.matchAll(MARKER)) {
+    const n = Number(match[1]);
+    if (!numbers.has(n)) continue;
+    nodes.push(answer.slice(last, match.index));
+    nodes.push(el("a", { href: `#cite-${n}`, class: "cite-ref", "aria-label": t("answer.sourceRef", { number: n }) }, match[0]));
+    last = match.index + match[0].length;
+  }
+  nodes.push(answer.slice(last));
+  return nodes;
+}
+
+function citation(c) {
+  const href = safeHref(c.source_uri);
+  const titleText = c.title || c.doc_id;
+  const where = [c.section, c.page ? t("results.page", { page: c.page }) : ""].filter(Boolean).join(", ");
+  const toResult = el("a", { href: `#${resultId(c.doc_id)}`, class: "to-result" }, t("answer.showInResults"));
+  toResult.hidden = !document.getElementById(resultId(c.doc_id));
+  return el(
+    "li",
+    { id: `cite-${c.number}`, value: c.number, "data-doc-id": c.doc_id, class: c.cited ? "cited" : "uncited" },
+    href ? el("a", { href, rel: "noopener noreferrer", class: "to-source" }, titleText) : el("span", {}, titleText),
+    where ? el("span", { class: "where" }, ` (${where})`) : null,
+    c.cited ? null : el("span", { class: "note" }, ` · ${t("answer.notCited")}`),
+    " ",
+    toResult,
+    c.snippet ? el("p", { class: "cite-snippet" }, c.snippet) : null,
+  );
+}
