@@ -7,6 +7,8 @@ fails the test that caused it.
 
 from __future__ import annotations
 
+import os
+
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,7 +51,10 @@ def page_url(demo: Demo) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); CI installs it")
+        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; the browser tests must run in CI")
+        pytest.skip(reason)
     from playwright.sync_api import sync_playwright  # the dev extra: a missing one is an error, not a skip
 
     with sync_playwright() as playwright:
