@@ -7,9 +7,8 @@ fails the test that caused it.
 
 from __future__ import annotations
 
-import os
-
 import dataclasses
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
