@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ragwarden.api.teams.channel_auth import BotFrameworkValidator, ChannelKeys
+from ragwarden.api.teams.channel_auth import BotFrameworkValidator, channel_keys
 from ragwarden.api.teams.local_channel import LocalChannel, rsa_key
 from ragwarden.api.teams.world import TeamsWorld
 from ragwarden.core.errors import AuthenticationError
@@ -91,7 +91,7 @@ def test_a_body_that_is_not_an_activity_is_refused(teams: TeamsWorld, body: byte
 
 def _validator(channel: LocalChannel, clock: Any) -> BotFrameworkValidator:
     http = httpx.Client(verify=ssl.create_default_context(cafile=str(channel.ca_file)))
-    keys = ChannelKeys(channel.metadata_url, http, min_refresh_interval=30.0, clock=clock)
+    keys = channel_keys(channel.metadata_url, http, min_refresh_interval=30.0, clock=clock)
     return BotFrameworkValidator(channel.app_id, keys, "https://api.botframework.com")
 
 

@@ -49,21 +49,38 @@ class EntraClaims:
     claims: Mapping[str, Any]
 
 
+def rsa_signing_key(jwk: Any) -> Any:
+    """The public key of a published RSA signing JWK, or None for one that is not (or is malformed)."""
+    usable = isinstance(jwk, dict) and jwk.get("kty") == "RSA" and jwk.get("use", "sig") == "sig"
+    if not usable or not isinstance(jwk.get("kid"), str):
+        return None
+    try:
+        return jwt.PyJWK(jwk, algorithm="RS256").key
+    except jwt.PyJWTError:
+        return None  # one malformed key does not hide the others
+
+
 class JwksCache:
-    """The tenant's signing keys, fetched on first use and again for a ``kid`` it does not know
-    (key rotation), at most once per ``min_refresh_interval``."""
+    """Published signing keys, fetched on first use and again for a ``kid`` it does not know (key
+    rotation), at most once per ``min_refresh_interval``. ``url`` is the JWKS itself, or with
+    ``discover`` an OpenID metadata document naming it (``jwks_uri``); ``parse`` turns one JWK into
+    what :meth:`key` returns (None skips it)."""
 
     def __init__(
         self,
         url: str,
         http: httpx.Client,
         *,
+        discover: bool = False,
+        parse: Callable[[Any], Any] = rsa_signing_key,
+        owner: str = "the tenant",
         max_age: float = 86_400.0,
         min_refresh_interval: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
         self._http = http
+        self._discover, self._parse, self._owner = discover, parse, owner
         self._max_age = max_age
         self._min_interval = min_refresh_interval
         self._clock = clock
@@ -79,27 +96,28 @@ class JwksCache:
             if stale or (kid not in self._keys and may_refresh):
                 self._refresh(now)
             if kid not in self._keys:
-                raise AuthenticationError("the token is signed with a key the tenant does not publish")
+                raise AuthenticationError(f"the token is signed with a key {self._owner} does not publish")
             return self._keys[kid]
 
     def _refresh(self, now: float) -> None:
         try:
-            response = self._http.get(self.url)
-            response.raise_for_status()
-            published = response.json()["keys"]
+            url = str(self._get(self.url)["jwks_uri"]) if self._discover else self.url
+            published = self._get(url)["keys"]
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             if self._keys and self._fetched_at is not None and now - self._fetched_at < self._max_age:
                 return  # keep the keys we have; an unknown kid is still refused
             raise DirectoryUnavailableError(f"cannot fetch the signing keys from {self.url}: {exc}") from exc
         keys = {}
         for jwk in published if isinstance(published, list) else []:
-            usable = isinstance(jwk, dict) and jwk.get("kty") == "RSA" and jwk.get("use", "sig") == "sig"
-            if usable and isinstance(jwk.get("kid"), str):
-                try:
-                    keys[jwk["kid"]] = jwt.PyJWK(jwk, algorithm="RS256").key
-                except jwt.PyJWTError:
-                    continue  # one malformed key does not hide the others
+            parsed = self._parse(jwk)
+            if parsed is not None:
+                keys[jwk["kid"]] = parsed
         self._keys, self._fetched_at = keys, now
+
+    def _get(self, url: str) -> Any:
+        response = self._http.get(url)
+        response.raise_for_status()
+        return response.json()
 
 
 class EntraTokenValidator:
@@ -272,9 +290,7 @@ class GraphClient:
         """One JSON object; ``None`` for 404. ``url`` is a path under the base URL or a full Graph URL."""
         url = url if url.startswith(("https://", "http://")) else f"{self.base_url}{url}"
         if urlsplit(url)[:2] != self._origin:
-            raise DirectoryUnavailableError(
-                f"Graph pointed outside {self.base_url}: refusing to send the token"
-            )
+            raise DirectoryUnavailableError(f"Graph pointed outside {self.base_url}: refusing to send the token")
         token, refreshed, problem = self._tokens.token(), False, "no attempt"
         for attempt in range(self._max_retries + 1):
             try:

@@ -20,9 +20,7 @@ logged unless an outbound host validator is switched on.
 from __future__ import annotations
 
 import ssl
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,8 @@ from typing import Any
 import httpx
 import jwt
 
-from ragwarden.core.errors import AuthenticationError, DirectoryUnavailableError
+from ragwarden.acl.entra import JwksCache, rsa_signing_key
+from ragwarden.core.errors import AuthenticationError
 
 ALGORITHMS = ["RS256"]  # fixed here, never taken from the token header
 
@@ -41,79 +40,21 @@ class SigningKey:
     endorsements: frozenset[str] | None  # None: the channel publishes no endorsements for it
 
 
-class ChannelKeys:
-    """The channel's signing keys, found through its OpenID metadata."""
-
-    def __init__(
-        self,
-        metadata_url: str,
-        http: httpx.Client,
-        *,
-        max_age: float = 86_400.0,
-        min_refresh_interval: float = 30.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.metadata_url = metadata_url
-        self._http = http
-        self._max_age = max_age
-        self._min_interval = min_refresh_interval
-        self._clock = clock
-        self._keys: dict[str, SigningKey] = {}
-        self._fetched_at: float | None = None
-        self._lock = threading.Lock()
-
-    def key(self, kid: str) -> SigningKey:
-        with self._lock:
-            now = self._clock()
-            stale = self._fetched_at is None or now - self._fetched_at >= self._max_age
-            may_refresh = self._fetched_at is None or now - self._fetched_at >= self._min_interval
-            if stale or (kid not in self._keys and may_refresh):
-                self._refresh(now)
-            if kid not in self._keys:
-                raise AuthenticationError("the token is signed with a key the channel does not publish")
-            return self._keys[kid]
-
-    def _refresh(self, now: float) -> None:
-        try:
-            metadata = self._get(self.metadata_url)
-            published = self._get(str(metadata["jwks_uri"]))["keys"]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            if self._keys and self._fetched_at is not None and now - self._fetched_at < self._max_age:
-                return  # keep the keys we have; an unknown kid is still refused
-            raise DirectoryUnavailableError(f"cannot fetch the channel's signing keys: {exc}") from exc
-        keys = {}
-        for jwk in published if isinstance(published, list) else []:
-            parsed = _signing_key(jwk)
-            if parsed is not None:
-                keys[jwk["kid"]] = parsed
-        self._keys, self._fetched_at = keys, now
-
-    def _get(self, url: str) -> Any:
-        response = self._http.get(url)
-        response.raise_for_status()
-        return response.json()
-
-
 def _signing_key(jwk: Any) -> SigningKey | None:
-    usable = isinstance(jwk, dict) and jwk.get("kty") == "RSA" and jwk.get("use", "sig") == "sig"
-    if not usable or not isinstance(jwk.get("kid"), str):
-        return None
-    endorsements = jwk.get("endorsements")
+    """A channel key with the channels it is endorsed for (Bot Framework publishes them per key)."""
+    endorsements = jwk.get("endorsements") if isinstance(jwk, dict) else None
     if endorsements is not None and not (
         isinstance(endorsements, list) and all(isinstance(e, str) for e in endorsements)
     ):
         return None  # endorsements we cannot read: the key cannot be trusted for any channel
-    try:
-        key = jwt.PyJWK({k: v for k, v in jwk.items() if k != "endorsements"}, algorithm="RS256").key
-    except jwt.PyJWTError:
-        return None  # one malformed key does not hide the others
-    return SigningKey(key, frozenset(endorsements) if endorsements is not None else None)
+    key = rsa_signing_key({k: v for k, v in jwk.items() if k != "endorsements"} if isinstance(jwk, dict) else jwk)
+    return None if key is None else SigningKey(key, frozenset(endorsements) if endorsements is not None else None)
 
 
 class BotFrameworkValidator:
     """Validates the channel's bearer token for one incoming activity; returns the verified claims."""
 
-    def __init__(self, app_id: str, keys: ChannelKeys, issuer: str, leeway: float = 300.0) -> None:
+    def __init__(self, app_id: str, keys: JwksCache, issuer: str, leeway: float = 300.0) -> None:
         self.app_id = app_id
         self.issuer = issuer
         self.leeway = leeway
@@ -167,7 +108,13 @@ def _same_url(claimed: Any, given: Any) -> bool:
     return claimed.rstrip("/").casefold() == given.rstrip("/").casefold()
 
 
-def build_channel_keys(metadata_url: str, ca_bundle: Path | None = None, timeout: float = 10.0) -> ChannelKeys:
+def build_channel_keys(metadata_url: str, ca_bundle: Path | None = None, timeout: float = 10.0) -> JwksCache:
     """Keys over verified TLS; ``ca_bundle`` replaces the system trust store."""
     verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else True
-    return ChannelKeys(metadata_url, httpx.Client(verify=verify, timeout=timeout, follow_redirects=False))
+    http = httpx.Client(verify=verify, timeout=timeout, follow_redirects=False)
+    return channel_keys(metadata_url, http)
+
+
+def channel_keys(metadata_url: str, http: httpx.Client, **options: Any) -> JwksCache:
+    """The channel's signing keys, found through its OpenID metadata, with their endorsements."""
+    return JwksCache(metadata_url, http, discover=True, parse=_signing_key, owner="the channel", **options)
