@@ -15,6 +15,8 @@ import secrets
 import socket
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,6 +155,18 @@ def build_world(d: SambaDirectory, ms: FakeMicrosoft, tmp: Path) -> IdentityWorl
     report = services.sync(services.folder_connector(corpus, source="identity"))
     assert not report.failed and report.added == len(KEYWORDS), report.summary
     return IdentityWorld(services, d, ms, base, sids, rev, entra)
+
+
+@contextmanager
+def running_world(d: SambaDirectory, tmp_path_factory: Any, name: str) -> Iterator[IdentityWorld]:
+    """A world with its own Entra stand-in, closed and stopped afterwards (a module fixture's body)."""
+    ms = FakeMicrosoft(tmp_path_factory.mktemp(f"{name}-entra"))
+    try:
+        world = build_world(d, ms, tmp_path_factory.mktemp(name))
+        yield world
+        world.services.close()
+    finally:
+        ms.stop()
 
 
 # --- talking to an app -----------------------------------------------------------------------------------

@@ -31,15 +31,14 @@ from tests.api.identity_world import (
     assert_refused,
     bad_token,
     bearer,
-    build_world,
     client,
     close_directory,
     closed_port,
     finds,
     new_oid,
     proxy,
+    running_world,
 )
-from tests.fixtures.microsoft import FakeMicrosoft
 from tests.fixtures.samba import NESTED, SambaDirectory
 
 REVOCATION_MARGIN = 1.5  # seconds over the TTL: one directory round trip, one search, a loaded machine
@@ -48,13 +47,8 @@ REVOCATION_ROUNDS = 4
 
 @pytest.fixture(scope="module")
 def world(samba_directory: SambaDirectory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdentityWorld]:
-    ms = FakeMicrosoft(tmp_path_factory.mktemp("entra"))
-    try:
-        w = build_world(samba_directory, ms, tmp_path_factory.mktemp("identity-api"))
+    with running_world(samba_directory, tmp_path_factory, "identity-api") as w:
         yield w
-        w.services.close()
-    finally:
-        ms.stop()
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.identity_world import IdentityWorld, assert_refused, build_world, finds
-from tests.fixtures.microsoft import FakeMicrosoft
+from tests.api.identity_world import IdentityWorld, assert_refused, finds, running_world
 from tests.fixtures.samba import SambaDirectory
 
 CALLBACK = "http://testserver/auth/callback"
@@ -22,13 +21,8 @@ PAGE = {"X-Requested-With": "ragwarden"}
 
 @pytest.fixture(scope="module")
 def world(samba_directory: SambaDirectory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[IdentityWorld]:
-    ms = FakeMicrosoft(tmp_path_factory.mktemp("entra-signin"))
-    try:
-        w = build_world(samba_directory, ms, tmp_path_factory.mktemp("signin"))
+    with running_world(samba_directory, tmp_path_factory, "signin") as w:
         yield w
-        w.services.close()
-    finally:
-        ms.stop()
 
 
 def browser(world: IdentityWorld, redirect_uri: str = CALLBACK) -> TestClient:
