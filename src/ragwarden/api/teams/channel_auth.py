@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import jwt
 
-from ragwarden.acl.entra import JwksCache, rsa_signing_key
+from ragwarden.acl.jwks import JwksCache, rsa_signing_key
 from ragwarden.core.errors import AuthenticationError
 
 ALGORITHMS = ["RS256"]  # fixed here, never taken from the token header
