@@ -27,7 +27,7 @@ import httpx
 import jwt
 
 from ragwarden.acl import tokens
-from ragwarden.acl.jwks import JwksCache
+from ragwarden.acl.jwks import JwksCache, signing_kid
 from ragwarden.core.errors import AccessControlError, AuthenticationError, DirectoryUnavailableError
 from ragwarden.core.models import AccessScope
 from ragwarden.core.ports import PrincipalResolver
@@ -71,16 +71,7 @@ class EntraTokenValidator:
         self._jwks = jwks
 
     def validate(self, token: str) -> EntraClaims:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise AuthenticationError(f"not a JWT: {exc}") from exc
-        if header.get("alg") not in ALGORITHMS:
-            raise AuthenticationError(f"token algorithm {header.get('alg')!r} is not accepted")
-        kid = header.get("kid")
-        if not isinstance(kid, str) or not kid:
-            raise AuthenticationError("the token names no signing key")
-        key = self._jwks.key(kid)
+        key = self._jwks.key(signing_kid(token, ALGORITHMS))
         try:
             claims = jwt.decode(
                 token,

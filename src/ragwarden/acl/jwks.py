@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -84,3 +84,18 @@ class JwksCache:
         response = self._http.get(url)
         response.raise_for_status()
         return response.json()
+
+
+def signing_kid(token: str, algorithms: Sequence[str]) -> str:
+    """The ``kid`` a token names, after checking (unverified) that it is a JWT in an accepted algorithm;
+    the signature is verified with that key afterwards."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise AuthenticationError(f"the bearer token is not a JWT: {exc}") from exc
+    if header.get("alg") not in algorithms:
+        raise AuthenticationError(f"token algorithm {header.get('alg')!r} is not accepted")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise AuthenticationError("the token names no signing key")
+    return kid

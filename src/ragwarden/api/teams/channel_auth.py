@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import jwt
 
-from ragwarden.acl.jwks import JwksCache, rsa_signing_key
+from ragwarden.acl.jwks import JwksCache, rsa_signing_key, signing_kid
 from ragwarden.core.errors import AuthenticationError
 
 ALGORITHMS = ["RS256"]  # fixed here, never taken from the token header
@@ -62,16 +62,7 @@ class BotFrameworkValidator:
 
     def validate(self, authorization: str | None, activity: Mapping[str, Any]) -> dict[str, Any]:
         token = _bearer(authorization)
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise AuthenticationError("the bearer token is not a JWT") from exc
-        if header.get("alg") not in ALGORITHMS:
-            raise AuthenticationError(f"token algorithm {header.get('alg')!r} is not accepted")
-        kid = header.get("kid")
-        if not isinstance(kid, str) or not kid:
-            raise AuthenticationError("the token names no signing key")
-        signing = self._keys.key(kid)
+        signing = self._keys.key(signing_kid(token, ALGORITHMS))
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
