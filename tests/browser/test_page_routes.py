@@ -16,9 +16,9 @@ from tests.demo_fixtures import PROXY_SECRET, Demo
 
 def _config(demo: Demo, modes: tuple[str, ...], sign_in: bool = False) -> dict:
     app = FastAPI()
-    install_page(app, demo.services, modes)
-    if sign_in:  # what ragwarden.api.signin installs when the Entra sign-in flow is configured
+    if sign_in:  # what ragwarden.api.signin installs (before the page) when Entra sign-in is configured
         app.get("/auth/login")(lambda: None)
+    install_page(app, demo.services, modes)
     with TestClient(app) as client:
         r = client.get("/v1/ui/config")
     assert r.status_code == 200

@@ -90,8 +90,8 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
     def me(scope: Caller) -> dict[str, Any]:
         return describe_scope(names, scope)
 
-    install_page(app, services, services.settings.auth_modes)
     install_signin(app, services.settings, auth)
+    install_page(app, services, services.settings.auth_modes)  # after sign-in: it links to it when served
     install_teams(app, services)  # POST /api/messages, only when RAGWARDEN_TEAMS_APP_ID is set
     app.state.services = services
     app.state.authenticator = auth

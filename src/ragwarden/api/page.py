@@ -117,7 +117,9 @@ def _local_users(services: Services) -> list[dict[str, str]]:
 def install_page(app: FastAPI, services: Services, auth_modes: tuple[str, ...]) -> None:
     docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
     app.add_middleware(SecurityHeaders, csp_exempt=tuple(p for p in docs if p))
-    config: dict[str, Any] = {}
+    # installed after the sign-in routes (create_app's order), so whether they exist is known now
+    served = any(getattr(route, "path", None) == SIGN_IN_URL for route in app.routes)
+    config = ui_config(services, tuple(auth_modes), served)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -125,9 +127,6 @@ def install_page(app: FastAPI, services: Services, auth_modes: tuple[str, ...]) 
 
     @app.get("/v1/ui/config", tags=["page"])
     def page_config() -> dict[str, Any]:
-        if not config:  # on first use: the sign-in routes are installed after the page
-            served = any(getattr(route, "path", None) == SIGN_IN_URL for route in app.routes)
-            config.update(ui_config(services, tuple(auth_modes), served))
         return config
 
     app.mount("/static", _StaticFiles(directory=STATIC_DIR), name="static")
