@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Literal, Protocol, runtime_checkable
 
 from ragwarden.core.models import (
@@ -67,14 +67,25 @@ class VectorIndex(Protocol):
     ) -> list[SearchHit]:
         """ACL-filtered search; the filter (and ``where``) is applied inside the vector search."""
 
-    def facet(self, scope: Scope, key: str, limit: int = 50) -> dict[str, int]:
+    def facet(self, scope: Scope, key: str, limit: int = 50, where: SearchFilter | None = None) -> dict[str, int]:
         """Distinct values of a keyword payload field among the chunks ``scope`` may see, with counts."""
 
-    def document_chunks(self, scope: Scope, doc_id: str, limit: int = 1000) -> list[SearchHit]:
+    def document_chunks(
+        self, scope: Scope, doc_id: str, limit: int = 1000, where: SearchFilter | None = None
+    ) -> list[SearchHit]:
         """The chunks of one document, filtered by ``scope`` (empty if the caller may not see it)."""
 
+    def delete_chunks_from(self, counts: Mapping[str, int]) -> None:
+        """For each doc id, delete its chunks at positions ``>= count`` (the surplus after a rewrite)."""
+
+    def document_acls(self, doc_ids: Sequence[str]) -> dict[str, set[AccessControl]]:
+        """The ACLs the index holds for these documents (ACL fields only, never text): for ``verify``."""
+
     def optimize(self) -> None:
-        """Fold freshly written points into the search index (after a sync); may be a no-op."""
+        """Fold freshly written points into the search index now; may be a no-op."""
+
+    def settle(self) -> None:
+        """After a sync: fold fresh points in when it pays (a budget), never a rebuild per change."""
 
     def count(self) -> int: ...
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,9 @@ class EdgeTuning:
     default_segment_number: int = 2  # one per core: segments are searched in parallel
     max_search_threads: int | None = None  # None: one per CPU
     optimize_every: int = 200_000  # bounds brute-force search mid-run without rebuilding HNSW too often
+    # After a sync, fresh points stay in the appendable segment (searched by brute force, filtered) until
+    # this many have gathered: a few changed documents never cost an HNSW rebuild.
+    settle_budget: int = 20_000
 
 
 class QdrantEdgeIndex:
@@ -144,6 +147,10 @@ class QdrantEdgeIndex:
             self._shard.optimize()
         self._pending = 0
 
+    def settle(self) -> None:
+        if self._pending >= self._tuning.settle_budget:
+            self.optimize()
+
     def close(self) -> None:
         if self._shard is not None:
             self._shard.flush()
@@ -190,6 +197,41 @@ class QdrantEdgeIndex:
         for batch in filters.batches(doc_ids):
             selector = q.Filter(must=[filters.edge_doc_condition(batch)])
             shard.update(q.UpdateOperation.delete_points_by_filter(selector))
+
+    def delete_chunks_from(self, counts: Mapping[str, int]) -> None:
+        import qdrant_edge as q
+
+        shard = self._require_shard()
+        for doc_id, count in counts.items():
+            surplus = q.Filter(
+                must=[
+                    filters.edge_doc_condition([doc_id]),
+                    q.FieldCondition(key=filters.CHUNK_INDEX, range=q.RangeFloat(gte=float(count))),
+                ]
+            )
+            shard.update(q.UpdateOperation.delete_points_by_filter(surplus))
+
+    def document_acls(self, doc_ids: Sequence[str]) -> dict[str, set[AccessControl]]:
+        """ACL fields only (never text), for ``ragwarden verify``."""
+        import qdrant_edge as q
+
+        held: dict[str, set[AccessControl]] = {}
+        if self._shard is None:
+            return held
+        for batch in filters.batches(doc_ids):
+            offset: Any = None
+            while True:
+                request = q.ScrollRequest(
+                    limit=1000, offset=offset, filter=q.Filter(must=[filters.edge_doc_condition(batch)]),
+                    with_payload=True,
+                )
+                records, offset = self._shard.scroll(request)
+                for r in records:
+                    payload = r.payload or {}
+                    held.setdefault(str(payload[filters.DOC_ID]), set()).add(AccessControl.from_payload(payload))
+                if offset is None:
+                    break
+        return held
 
     def restamp_acl(self, doc_ids: Sequence[str], acl: AccessControl) -> None:
         import qdrant_edge as q
@@ -252,28 +294,29 @@ class QdrantEdgeIndex:
             with_payload=True,
         )
 
-    def document_chunks(self, scope: Scope, doc_id: str, limit: int = 1000) -> list[SearchHit]:
+    def document_chunks(
+        self, scope: Scope, doc_id: str, limit: int = 1000, where: SearchFilter | None = None
+    ) -> list[SearchHit]:
         if not should_scroll(scope, limit) or self._shard is None:
             return []
         import qdrant_edge as q
 
-        acl = filters.edge_acl_filter(scope, filters.edge_doc_condition([doc_id]))
+        acl = filters.edge_acl_filter(scope, filters.edge_doc_condition([doc_id]), *filters.edge_where(where))
         request = q.ScrollRequest(
             limit=limit, filter=acl, with_payload=True, order_by=q.OrderBy(key=filters.CHUNK_INDEX)
         )
         records, _next = self._shard.scroll(request)
         return [SearchHit(point_id=str(r.id), score=0.0, payload=dict(r.payload or {})) for r in records]
 
-    def facet(self, scope: Scope, key: str, limit: int = 50) -> dict[str, int]:
+    def facet(self, scope: Scope, key: str, limit: int = 50, where: SearchFilter | None = None) -> dict[str, int]:
         if key not in filters.FACET_FIELDS:
             raise ValueError(f"no facet on {key!r}")
         if not should_scroll(scope, limit) or self._shard is None:
             return {}
         import qdrant_edge as q
 
-        response = self._shard.facet(
-            q.FacetRequest(key, limit=limit, exact=True, filter=filters.edge_acl_filter(scope))
-        )
+        acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
+        response = self._shard.facet(q.FacetRequest(key, limit=limit, exact=True, filter=acl))
         return {str(hit.value): int(hit.count) for hit in response.hits}
 
     def count(self) -> int:

@@ -9,7 +9,7 @@ which stands in for the server.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,6 +149,45 @@ class QdrantServerIndex:
             selector = m.FilterSelector(filter=m.Filter(must=[filters.client_doc_condition(batch)]))
             self._client.delete(self._collection, points_selector=selector, wait=True)
 
+    def delete_chunks_from(self, counts: Mapping[str, int]) -> None:
+        from qdrant_client import models as m
+
+        for doc_id, count in counts.items():
+            surplus = m.Filter(
+                must=[
+                    filters.client_doc_condition([doc_id]),
+                    m.FieldCondition(key=filters.CHUNK_INDEX, range=m.Range(gte=count)),
+                ]
+            )
+            self._client.delete(self._collection, points_selector=m.FilterSelector(filter=surplus), wait=True)
+
+    def document_acls(self, doc_ids: Sequence[str]) -> dict[str, set[AccessControl]]:
+        from qdrant_client import models as m
+
+        held: dict[str, set[AccessControl]] = {}
+        if not self._exists():
+            return held
+        fields = [filters.DOC_ID, filters.ACL_ALLOW, filters.ACL_DENY, filters.ACL_SHARE]
+        for batch in filters.batches(doc_ids):
+            offset: Any = None
+            while True:
+                records, offset = self._client.scroll(
+                    self._collection,
+                    scroll_filter=m.Filter(must=[filters.client_doc_condition(batch)]),
+                    limit=1000,
+                    offset=offset,
+                    with_payload=m.PayloadSelectorInclude(include=fields),
+                )
+                for r in records:
+                    payload = r.payload or {}
+                    held.setdefault(str(payload[filters.DOC_ID]), set()).add(AccessControl.from_payload(payload))
+                if offset is None:
+                    break
+        return held
+
+    def settle(self) -> None:
+        """The server's own optimizer folds fresh points in."""
+
     def restamp_acl(self, doc_ids: Sequence[str], acl: AccessControl) -> None:
         from qdrant_client import models as m
 
@@ -210,12 +249,14 @@ class QdrantServerIndex:
         fusion = m.RrfQuery(rrf=m.Rrf(k=self._plan.rrf_k))
         return {**common, "prefetch": prefetch, "query": fusion}
 
-    def document_chunks(self, scope: Scope, doc_id: str, limit: int = 1000) -> list[SearchHit]:
+    def document_chunks(
+        self, scope: Scope, doc_id: str, limit: int = 1000, where: SearchFilter | None = None
+    ) -> list[SearchHit]:
         if not should_scroll(scope, limit) or self._stored_dimension() is None:
             return []
         from qdrant_client import models as m
 
-        acl = filters.client_acl_filter(scope, filters.client_doc_condition([doc_id]))
+        acl = filters.client_acl_filter(scope, filters.client_doc_condition([doc_id]), *filters.client_where(where))
         records, _next = self._client.scroll(
             self._collection,
             scroll_filter=acl,
@@ -225,14 +266,13 @@ class QdrantServerIndex:
         )
         return [SearchHit(point_id=str(r.id), score=0.0, payload=dict(r.payload or {})) for r in records]
 
-    def facet(self, scope: Scope, key: str, limit: int = 50) -> dict[str, int]:
+    def facet(self, scope: Scope, key: str, limit: int = 50, where: SearchFilter | None = None) -> dict[str, int]:
         if key not in filters.FACET_FIELDS:
             raise ValueError(f"no facet on {key!r}")
         if not should_scroll(scope, limit) or self._stored_dimension() is None:
             return {}
-        response = self._client.facet(
-            self._collection, key, facet_filter=filters.client_acl_filter(scope), limit=limit, exact=True
-        )
+        acl = filters.client_acl_filter(scope, *filters.client_where(where))
+        response = self._client.facet(self._collection, key, facet_filter=acl, limit=limit, exact=True)
         return {str(hit.value): int(hit.count) for hit in response.hits}
 
     def count(self) -> int:

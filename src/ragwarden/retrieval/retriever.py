@@ -4,13 +4,18 @@ Every search takes the caller's :class:`AccessScope` as a required argument; an 
 nothing without querying; the ACL filter is applied inside the vector search by the index adapter, and
 every hit is re-checked here against the scope before it leaves. A hit that fails the re-check is an
 internal error: it is logged (by point id only, never its text) and the request fails; nothing is shown.
+
+Bounded staleness: with a :class:`SourceGate`, only documents of sources whose permissions were read
+recently enough are searched, read or counted: the gate's fresh sources become one more condition inside
+the same Qdrant filter (and are re-checked after). A source the gate does not vouch for is withheld.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from ragwarden.acl.decision import is_allowed
 from ragwarden.core.errors import AccessControlError, IntegrityError, InvalidRequestError
@@ -23,11 +28,21 @@ MAX_LIMIT = 100
 MAX_QUERY_CHARS = 2000
 
 
+class SourceGate(Protocol):
+    """Which sources' documents may be shown now (their permissions are young enough)."""
+
+    def fresh(self) -> frozenset[str]: ...
+
+    def withheld(self) -> frozenset[str]:
+        """Known sources withheld right now (for "some sources are temporarily unavailable")."""
+
+
 @dataclass
 class Retriever:
     index: VectorIndex
     embedder: Embedder
     mode: SearchMode = "hybrid"
+    gate: SourceGate | None = None
 
     def search(self, scope: Scope, query: str, limit: int = 10, where: SearchFilter | None = None) -> list[SearchHit]:
         """The best chunks for ``query`` that ``scope`` may see (and that match ``where``)."""
@@ -35,7 +50,8 @@ class Retriever:
         query = _validate_query(query)
         if not 1 <= limit <= MAX_LIMIT:
             raise InvalidRequestError(f"limit must be between 1 and {MAX_LIMIT}")
-        if scope.is_empty:
+        visible, where = self._gated(where)
+        if scope.is_empty or not visible:
             return []
         dense = embed_query(self.embedder, query)
         hits = self.index.search(scope, dense, query, limit, mode=self.mode, where=where)
@@ -44,16 +60,32 @@ class Retriever:
     def document(self, scope: Scope, doc_id: str) -> list[SearchHit]:
         """The caller-visible chunks of one document, in order; empty when the caller may not see it."""
         _require_scope(scope)
-        if scope.is_empty or not doc_id:
+        visible, where = self._gated(None)
+        if scope.is_empty or not doc_id or not visible:
             return []
-        return _rechecked(scope, self.index.document_chunks(scope, doc_id))
+        return _rechecked(scope, self.index.document_chunks(scope, doc_id, where=where), where)
 
     def facet(self, scope: Scope, key: str) -> dict[str, int]:
         """The values of ``key`` (source, file type) among the chunks ``scope`` may see."""
         _require_scope(scope)
-        if scope.is_empty:
+        visible, where = self._gated(None)
+        if scope.is_empty or not visible:
             return {}
-        return self.index.facet(scope, key)
+        return self.index.facet(scope, key, where=where)
+
+    def withheld(self) -> frozenset[str]:
+        """Sources withheld now because their permissions are too old (empty without a gate)."""
+        return self.gate.withheld() if self.gate is not None else frozenset()
+
+    def _gated(self, where: SearchFilter | None) -> tuple[bool, SearchFilter | None]:
+        """Whether anything may be shown, and ``where`` narrowed to the sources the gate vouches for."""
+        if self.gate is None:
+            return True, where
+        fresh = self.gate.fresh()
+        wanted = where.sources & fresh if where is not None and where.sources else fresh
+        if not wanted:
+            return False, where
+        return True, replace(where, sources=wanted) if where is not None else SearchFilter(sources=wanted)
 
 
 def _require_scope(scope: Scope) -> None:
