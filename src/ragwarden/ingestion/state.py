@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,51 +61,77 @@ def _acl_json(acl: AccessControl) -> str:
 
 
 class StateStore:
+    """One SQLite connection shared by the server's request and sync threads, serialised by a lock;
+    WAL lets an API process read while a worker process writes."""
+
     def __init__(self, path: Path) -> None:
+        from ragwarden.ingestion.source_records import SourceRecords
+
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        self.sources = SourceRecords(self._db, self._lock)
 
     def close(self) -> None:
-        self._db.close()
+        with self._lock:
+            self._db.close()
+
+    def source_counts(self) -> dict[str, tuple[int, int]]:
+        """Per source: (documents, chunks) in the index."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT source, COUNT(*), COALESCE(SUM(chunk_count), 0) FROM documents GROUP BY source"
+            ).fetchall()
+        return {source: (int(docs), int(chunks)) for source, docs, chunks in rows}
+
+    def failure_counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("SELECT source, COUNT(*) FROM failures GROUP BY source").fetchall()
+        return {source: int(n) for source, n in rows}
 
     def documents(self, source: str) -> dict[str, DocumentState]:
-        rows = self._db.execute(
-            "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count "
-            "FROM documents WHERE source = ?",
-            (source,),
-        )
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count "
+                "FROM documents WHERE source = ?",
+                (source,),
+            ).fetchall()
         return {row[0]: _state(row) for row in rows}
 
     def get(self, doc_id: str) -> DocumentState | None:
-        row = self._db.execute(
-            "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count "
-            "FROM documents WHERE doc_id = ?",
-            (doc_id,),
-        ).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count "
+                "FROM documents WHERE doc_id = ?",
+                (doc_id,),
+            ).fetchone()
         return _state(row) if row else None
 
     def find(self, text: str) -> Iterator[DocumentState]:
         """Documents whose id, path or URI equals ``text`` or whose path ends with it."""
-        rows = self._db.execute(
-            "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count FROM documents "
-            "WHERE doc_id = ?1 OR path = ?1 OR source_uri = ?1 OR path LIKE '%/' || ?1 ORDER BY path",
-            (text,),
-        )
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count FROM documents "
+                "WHERE doc_id = ?1 OR path = ?1 OR source_uri = ?1 OR path LIKE '%/' || ?1 ORDER BY path",
+                (text,),
+            ).fetchall()
         return (_state(row) for row in rows)
 
     def by_uri(self, source: str, source_uri: str) -> DocumentState | None:
-        row = self._db.execute(
-            "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count "
-            "FROM documents WHERE source = ? AND source_uri = ?",
-            (source, source_uri),
-        ).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count "
+                "FROM documents WHERE source = ? AND source_uri = ?",
+                (source, source_uri),
+            ).fetchone()
         return _state(row) if row else None
 
     def commit_documents(self, written: list[tuple[SourceDocument, int]]) -> None:
         """Record documents whose chunks are in the index, in one transaction per written batch."""
         now = datetime.now(UTC).isoformat()
-        with self._db:
+        with self._lock, self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
@@ -131,18 +158,18 @@ class StateStore:
             )
 
     def commit_acls(self, changes: list[tuple[str, AccessControl]]) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.executemany(
                 "UPDATE documents SET acl_version = ?, acl_json = ? WHERE doc_id = ?",
                 [(acl.version, _acl_json(acl), doc_id) for doc_id, acl in changes],
             )
 
     def remove(self, doc_ids: list[str]) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
 
     def record_failure(self, source: str, item: FailedItem) -> None:
-        with self._db:
+        with self._lock, self._db:
             self._db.execute(
                 "INSERT OR REPLACE INTO failures VALUES (?,?,?,?,?)",
                 (source, item.source_uri, item.reason, item.kind, datetime.now(UTC).isoformat()),
@@ -150,14 +177,17 @@ class StateStore:
 
     def clear_failures(self, source: str, keep: set[str]) -> None:
         """Forget failures of items that no longer fail (or no longer exist)."""
-        rows = self._db.execute("SELECT source_uri FROM failures WHERE source = ?", (source,)).fetchall()
+        with self._lock:
+            rows = self._db.execute("SELECT source_uri FROM failures WHERE source = ?", (source,)).fetchall()
         stale = [(source, uri) for (uri,) in rows if uri not in keep]
-        with self._db:
+        with self._lock, self._db:
             self._db.executemany("DELETE FROM failures WHERE source = ? AND source_uri = ?", stale)
 
     def failures(self, source: str | None = None) -> list[FailedItem]:
         query = "SELECT source_uri, reason, kind FROM failures"
-        rows = self._db.execute(query + " WHERE source = ?", (source,)) if source else self._db.execute(query)
+        with self._lock:
+            cursor = self._db.execute(query + " WHERE source = ?", (source,)) if source else self._db.execute(query)
+            rows = cursor.fetchall()
         return [FailedItem(uri, reason, kind) for uri, reason, kind in rows]
 
 

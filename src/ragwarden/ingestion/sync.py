@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ragwarden.core.errors import ItemError, RagwardenError
 from ragwarden.core.models import AccessControl, Chunk, FailedItem, IndexedChunk, SourceDocument
@@ -22,6 +23,15 @@ from ragwarden.ingestion.state import DocumentState, StateStore
 log = logging.getLogger(__name__)
 
 ChunkMaker = Callable[[SourceDocument, bytes], list[Chunk]]
+
+
+class AclConnector(Protocol):
+    """A connector that can read permissions without content (both built-in connectors can)."""
+
+    @property
+    def source(self) -> str: ...
+
+    def scan_acls(self) -> Iterator[tuple[str, AccessControl] | FailedItem]: ...
 
 
 @dataclass
@@ -55,7 +65,11 @@ def embedding_text(chunk: Chunk) -> str:
 class _Pending:
     doc: SourceDocument
     chunks: list[Chunk]
-    replaces: bool
+    previous_acl: AccessControl | None  # the ACL the index holds for it, if it holds it
+
+    @property
+    def replaces(self) -> bool:
+        return self.previous_acl is not None
 
 
 class SyncEngine:
@@ -115,12 +129,49 @@ class SyncEngine:
             self._state.remove(gone)
             report.deleted += len(gone)
         self._state.clear_failures(connector.source, failed_uris)
-        if report.added or report.updated or report.restamped or report.deleted:
-            # Qdrant Edge has no background optimizer: new and re-stamped points are searched by brute
-            # force until they are folded into the HNSW segment.
-            self._index.optimize()
+        self._settle(report)
         report.seconds = time.perf_counter() - started
         return report
+
+    def sync_acls(self, connector: AclConnector) -> SyncReport:
+        """The permission-only pass: re-stamp changed ACLs and remove vanished or unreadable documents,
+        without reading content. Documents the index does not hold yet wait for the content sync."""
+        started = time.perf_counter()
+        report = SyncReport(connector.source)
+        known = self._state.documents(connector.source)
+        seen: set[str] = set()
+        restamps: dict[str, AccessControl] = {}
+        items: Iterable[tuple[str, AccessControl] | FailedItem] = connector.scan_acls()
+        for item in items:
+            if isinstance(item, FailedItem):
+                self._fail(connector.source, item, report, set(), seen)
+                continue
+            doc_id, acl = item
+            previous = known.get(doc_id)
+            if previous is None:
+                continue
+            seen.add(doc_id)
+            if previous.acl == acl:
+                report.unchanged += 1
+                continue
+            restamps[doc_id] = acl
+            if len(restamps) >= self._batch_chunks:
+                self._restamp(restamps, report)
+        self._restamp(restamps, report)
+        gone = sorted(set(known) - seen)
+        if gone:
+            self._index.delete_documents(gone)
+            self._state.remove(gone)
+            report.deleted += len(gone)
+        self._settle(report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _settle(self, report: SyncReport) -> None:
+        if report.added or report.updated or report.restamped or report.deleted:
+            # Qdrant Edge has no background optimizer: fresh points are searched by brute force in a
+            # small appendable segment, folded into HNSW only past a budget (no rebuild per change).
+            self._index.settle()
 
     def _prepare(
         self,
@@ -138,20 +189,23 @@ class SyncEngine:
             reason = str(exc) or type(exc).__name__
             self._fail(connector.source, FailedItem(doc.source_uri, reason, "content"), report, failed_uris, seen)
             return
-        pending.append(_Pending(doc, chunks, replaces=previous is not None))
+        pending.append(_Pending(doc, chunks, previous.acl if previous is not None else None))
 
     def _write(self, pending: Sequence[_Pending], report: SyncReport) -> None:
         if not pending:
             return
+        replaced = [p for p in pending if p.replaces]
+        # A narrowed ACL reaches the old points first: a revocation never waits for the embedder.
+        self._restamp({p.doc.doc_id: p.doc.acl for p in replaced if p.previous_acl != p.doc.acl}, None)
         chunks = [c for p in pending for c in p.chunks]
         vectors = self._embedder.embed_batch([embedding_text(c) for c in chunks]) if chunks else []
         by_chunk = iter(vectors)
-        replaced = [p.doc.doc_id for p in pending if p.replaces]
-        if replaced:
-            # Chunk counts may shrink: drop the old points before writing the new ones.
-            self._index.delete_documents(replaced)
         points = [IndexedChunk(c.chunk_id, list(next(by_chunk)), embedding_text(c), c.payload()) for c in chunks]
+        # New chunks overwrite the old ones in place (point ids derive from doc id and position), then
+        # the surplus of a document that shrank goes: a replaced document is never missing nor twice.
         self._index.upsert(points)
+        if replaced:
+            self._index.delete_chunks_from({p.doc.doc_id: len(p.chunks) for p in replaced})
         self._state.commit_documents([(p.doc, len(p.chunks)) for p in pending])
         for p in pending:
             if p.replaces:
@@ -160,7 +214,7 @@ class SyncEngine:
                 report.added += 1
         report.chunks_written += len(points)
 
-    def _restamp(self, restamps: dict[str, AccessControl], report: SyncReport) -> None:
+    def _restamp(self, restamps: dict[str, AccessControl], report: SyncReport | None) -> None:
         """Permission changes go out in batches as they are found, not after all content work."""
         if not restamps:
             return
@@ -170,7 +224,8 @@ class SyncEngine:
         for acl, doc_ids in by_acl.items():
             self._index.restamp_acl(doc_ids, acl)
         self._state.commit_acls(list(restamps.items()))
-        report.restamped += len(restamps)
+        if report is not None:
+            report.restamped += len(restamps)
         restamps.clear()
 
     def _fail(

@@ -1,0 +1,287 @@
+"""Keeps every source in sync while the server answers: content syncs, permission-only passes and
+change notifications, run off the event loop in worker threads.
+
+Per source at most one pass runs at a time; a request for a pass that is already queued joins it (two
+``ragwarden ingest`` of one source never run it twice). A content sync reads every ACL, so it also
+satisfies a queued permission pass. A failing source is retried with exponential back-off and never
+holds the others up. Every pass is recorded (:mod:`ragwarden.ingestion.source_records`): the choke
+point withholds a source whose last successful permission read is older than its ``max_acl_age``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ragwarden.core.errors import NotFoundError
+from ragwarden.core.sources import SourceSpec
+from ragwarden.ingestion.source_records import PASS_ACL, PASS_CONTENT
+from ragwarden.ingestion.sync import SyncReport
+
+log = logging.getLogger(__name__)
+
+#: Changes notified within this window are synced together.
+DEBOUNCE_SECONDS = 0.3
+
+
+class PassRunner(Protocol):
+    def run(self, spec: SourceSpec, kind: str, progress: Callable[[Iterable[Any]], Iterable[Any]]) -> SyncReport:
+        """Run one pass of ``kind`` over ``spec`` and record its outcome; raise when it failed."""
+
+
+class Watcher(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float = 5.0) -> None: ...
+
+
+WatchFactory = Callable[[SourceSpec, Callable[[Any], None]], "Watcher | None"]
+
+
+@dataclass
+class Job:
+    """One requested or scheduled pass; what ``ragwarden ingest`` shows a progress bar for."""
+
+    source: str
+    kind: str
+    reason: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    state: str = "queued"  # queued, running, done, failed
+    done: int = 0  # items seen so far
+    report: SyncReport | None = None
+    error: str | None = None
+    not_before: float = 0.0
+    created: float = 0.0
+    started: float = 0.0
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "source": self.source, "kind": self.kind, "state": self.state}
+        out.update(done=self.done, reason=self.reason, error=self.error)
+        if self.report is not None:
+            out["summary"] = self.report.summary
+            out["failed"] = [{"source_uri": f.source_uri, "reason": f.reason} for f in self.report.failed]
+        return out
+
+
+@dataclass
+class _Source:
+    spec: SourceSpec
+    due: dict[str, float]
+    queued: dict[str, Job] = field(default_factory=dict)
+    running: Job | None = None
+    failures: int = 0
+    watcher: Watcher | None = None
+
+
+class Scheduler:
+    def __init__(
+        self,
+        runner: PassRunner,
+        *,
+        workers: int = 2,
+        watch: WatchFactory | None = None,
+        backoff_base: float = 5.0,
+        backoff_max: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._runner, self._watch = runner, watch
+        self._backoff = (backoff_base, backoff_max)
+        self._clock = clock
+        self._sources: dict[str, _Source] = {}
+        self._jobs: dict[str, Job] = {}
+        self._cond = threading.Condition()
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ragwarden-sync")
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    # -- configuration -----------------------------------------------------------------------------
+
+    def add(self, spec: SourceSpec, *, content_due: float = 0.0, acl_due: float = 0.0) -> None:
+        """Keep ``spec`` in sync; ``*_due`` are seconds from now until the first pass of each kind."""
+        now = self._clock()
+        with self._cond:
+            old = self._sources.get(spec.name)
+            entry = _Source(spec, {PASS_CONTENT: now + content_due, PASS_ACL: now + acl_due})
+            if old is not None:
+                entry.queued, entry.running, entry.watcher = old.queued, old.running, old.watcher
+            self._sources[spec.name] = entry
+            self._cond.notify_all()
+        if self._thread is not None and entry.watcher is None:
+            self._start_watch(entry)
+
+    def remove(self, name: str) -> None:
+        with self._cond:
+            entry = self._sources.pop(name, None)
+        if entry is not None and entry.watcher is not None:
+            entry.watcher.stop()
+
+    def specs(self) -> list[SourceSpec]:
+        with self._cond:
+            return [s.spec for s in self._sources.values()]
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    def request(self, name: str, kind: str = PASS_CONTENT, reason: str = "requested", delay: float = 0.0) -> Job:
+        """Queue a pass (or join the one already queued for this source and kind)."""
+        if kind not in (PASS_CONTENT, PASS_ACL):
+            raise ValueError(f"unknown pass {kind!r}")
+        with self._cond:
+            entry = self._sources.get(name)
+            if entry is None:
+                raise NotFoundError(f"no source named {name!r}")
+            job = entry.queued.get(kind)
+            if job is None:
+                now = self._clock()
+                job = Job(name, kind, reason, not_before=now + delay, created=now)
+                entry.queued[kind] = job
+                self._jobs[job.id] = job
+                self._cond.notify_all()
+            return job
+
+    def notify_change(self, name: str) -> None:
+        """A change notification: sync soon, coalescing a burst of changes into one pass."""
+        try:
+            self.request(name, PASS_CONTENT, reason="change notification", delay=DEBOUNCE_SECONDS)
+        except NotFoundError:
+            pass
+
+    def job(self, job_id: str) -> Job | None:
+        with self._cond:
+            return self._jobs.get(job_id)
+
+    def state(self, name: str) -> dict[str, Any]:
+        """What the scheduler itself knows: idle/syncing/failed, and when each pass is next due."""
+        with self._cond:
+            entry = self._sources.get(name)
+            if entry is None:
+                return {}
+            now = self._clock()
+            running = entry.running
+            return {
+                "scheduled": True,
+                "running": running.as_dict() if running else None,
+                "queued": sorted(entry.queued),
+                "next_in_seconds": {k: max(0.0, round(t - now, 1)) for k, t in entry.due.items()},
+                "watching": entry.watcher is not None,
+            }
+
+    # -- the loop ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="ragwarden-scheduler", daemon=True)
+        self._thread.start()
+        for entry in list(self._sources.values()):
+            self._start_watch(entry)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            watchers = [s.watcher for s in self._sources.values() if s.watcher is not None]
+        for watcher in watchers:
+            watcher.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _start_watch(self, entry: _Source) -> None:
+        if not entry.spec.watch or self._watch is None:
+            return
+        name = entry.spec.name
+        try:
+            watcher = self._watch(entry.spec, lambda _paths: self.notify_change(name))
+        except Exception as exc:  # noqa: BLE001 - no watching: the periodic passes still run
+            log.warning("source %s: cannot watch for changes: %s", name, exc)
+            return
+        if watcher is not None:
+            watcher.start()
+            entry.watcher = watcher
+
+    def _loop(self) -> None:
+        with self._cond:
+            while not self._stopping:
+                wait = self._dispatch()
+                self._cond.wait(timeout=wait)
+
+    def _dispatch(self) -> float:
+        """Start every pass that is due; return how long to sleep (called with the lock held)."""
+        now, sleep = self._clock(), 1.0
+        for entry in self._sources.values():
+            if entry.running is not None:
+                continue
+            job = self._next_job(entry, now)
+            if job is None:
+                pending = [j.not_before for j in entry.queued.values()] + list(entry.due.values())
+                sleep = min(sleep, max(0.01, min(pending) - now))
+                continue
+            entry.running = job
+            job.state, job.started = "running", now
+            self._pool.submit(self._run, entry, job)
+        return sleep
+
+    def _next_job(self, entry: _Source, now: float) -> Job | None:
+        for kind in (PASS_CONTENT, PASS_ACL):
+            job = entry.queued.get(kind)
+            if job is not None and job.not_before <= now:
+                return entry.queued.pop(kind)
+        for kind in (PASS_CONTENT, PASS_ACL):
+            if entry.due[kind] <= now:
+                job = Job(entry.spec.name, kind, "schedule", created=now)
+                self._jobs[job.id] = job
+                return job
+        return None
+
+    def _run(self, entry: _Source, job: Job) -> None:
+        spec = entry.spec
+
+        def counting(items: Iterable[Any]) -> Iterator[Any]:
+            for item in items:
+                job.done += 1
+                yield item
+
+        try:
+            job.report = self._runner.run(spec, job.kind, counting)
+            job.state = "done"
+        except Exception as exc:  # noqa: BLE001 - one source's failure never stops the scheduler
+            log.warning("source %s: %s pass failed: %s", spec.name, job.kind, exc)
+            job.error, job.state = str(exc) or type(exc).__name__, "failed"
+        self._finish(entry, job)
+
+    def _finish(self, entry: _Source, job: Job) -> None:
+        now = self._clock()
+        with self._cond:
+            entry.running = None
+            spec = entry.spec
+            if job.state == "done":
+                entry.failures = 0
+                entry.due[PASS_ACL] = now + spec.acl_interval
+                if job.kind == PASS_CONTENT:
+                    entry.due[PASS_CONTENT] = now + spec.content_interval
+                    covered = entry.queued.pop(PASS_ACL, None)  # a content sync re-read every ACL
+                    if covered is not None and covered.created <= job.started:
+                        covered.report, covered.state = job.report, "done"
+                        covered.finished.set()
+                    elif covered is not None:
+                        entry.queued[PASS_ACL] = covered
+            else:
+                entry.failures += 1
+                base, cap = self._backoff
+                entry.due[job.kind] = now + min(cap, base * 2 ** (entry.failures - 1))
+            job.finished.set()
+            self._forget_old_jobs()
+            self._cond.notify_all()
+
+    def _forget_old_jobs(self, keep: int = 1000) -> None:
+        if len(self._jobs) > keep:
+            finished = [k for k, j in self._jobs.items() if j.finished.is_set()]
+            for key in finished[: len(self._jobs) - keep]:
+                del self._jobs[key]
