@@ -34,7 +34,13 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Any:
         overrides["data_dir"] = Path(args.data_dir)
     if getattr(args, "directory", None):
         overrides["directory_file"] = Path(args.directory)
+    if getattr(args, "sources", None):
+        overrides["sources_file"] = Path(args.sources)
     return load_settings(**overrides)
+
+
+class InvalidArgument(RagwardenError):
+    """A command line that cannot be served."""
 
 
 def _services(args: argparse.Namespace, **extra: Any) -> Any:
@@ -44,60 +50,161 @@ def _services(args: argparse.Namespace, **extra: Any) -> Any:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    """Sync a folder or share now: handed to the running server when there is one, else run here. The
+    source is recorded, so a server started later keeps it fresh."""
+    settings = _settings(args)
+    body: dict[str, Any] = {"location": args.path}
+    if args.name:
+        body["name"] = args.name
+    if _handover(settings, body, "ingest"):
+        return 0
     from ragwarden.api.console import print_sync_report, progress_bar
+    from ragwarden.services import build_services
+    from ragwarden.services.sources import SourcePasses, spec_for_location
 
-    services = _services(args)
+    services = build_services(settings)
     try:
-        connector = (
-            _smb_connector(services, args.path)
-            if args.path.startswith("smb://")
-            else services.folder_connector(Path(args.path))
-        )
-        report = services.sync(connector, progress=progress_bar("ingest"))
+        spec = spec_for_location(services, args.path, args.name)
+        if services.state.sources.get(spec.name) is None:
+            from ragwarden.services.sources import registry_check
+
+            registry_check(services, spec)
+            services.state.sources.declare(spec, origin="ingest")
+        report = SourcePasses(services).run(spec, "content", progress_bar("ingest"))
     finally:
         services.close()
     print_sync_report(report)
     return 0
 
 
-def _smb_connector(services: Any, url: str) -> Any:
-    from urllib.parse import unquote, urlsplit
-
-    from ragwarden.connectors.smb import SmbConnector
-    from ragwarden.core.errors import ConfigurationError
-
-    parts = urlsplit(url)
-    settings = services.settings
-    if parts.username or parts.password:
-        raise ConfigurationError("put SMB credentials in RAGWARDEN_SMB_USERNAME / RAGWARDEN_SMB_PASSWORD, not the URL")
-    share, _, root = unquote(parts.path).lstrip("/").partition("/")
-    if not parts.hostname or not share:
-        raise ConfigurationError(f"expected smb://server/share[/path], got {url}")
-    if not (settings.smb_username and settings.smb_password):
-        raise ConfigurationError("smb:// needs RAGWARDEN_SMB_USERNAME and RAGWARDEN_SMB_PASSWORD")
-    return SmbConnector(
-        parts.hostname,
-        share,
-        root,
-        username=settings.smb_username,
-        password=settings.smb_password,
-        port=parts.port or settings.smb_port,
-        max_file_size=services.max_file_bytes,
-        share_allow=settings.smb_share_allow,
-    )
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from ragwarden.api.app import create_app
-
-    settings = _settings(args, host=args.host, port=args.port)
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Run a pass of a recorded source now (through the server when it runs)."""
+    settings = _settings(args)
+    kind = "acl" if args.acl else "content"
+    if _handover(settings, {"source": args.name, "kind": kind}, f"sync {args.name}"):
+        return 0
+    from ragwarden.api.console import print_sync_report, progress_bar
+    from ragwarden.core.errors import NotFoundError
     from ragwarden.services import build_services
+    from ragwarden.services.sources import SourcePasses
 
     services = build_services(settings)
     try:
-        uvicorn.run(create_app(services), host=settings.host, port=settings.port, log_level="info")
+        record = services.state.sources.get(args.name)
+        if record is None:
+            raise NotFoundError(f"no source named {args.name!r} (see `ragwarden sources`)")
+        report = SourcePasses(services).run(record.spec, kind, progress_bar(f"sync {args.name}"))
+    finally:
+        services.close()
+    print_sync_report(report)
+    return 0
+
+
+def _handover(settings: Any, body: dict[str, Any], label: str) -> bool:
+    """Hand a job to the server that owns the index, follow it with a progress bar; False when no
+    server runs for this data directory."""
+    from ragwarden.api.admin_channel import ChannelClient, socket_path
+    from ragwarden.api.console import follow_job
+
+    client = ChannelClient(socket_path(settings.data_dir))
+    if not client.available():
+        return False
+    job = client.submit(body)
+    print(f"ragwarden: the running server syncs {job['source']} (job {job['id']})", file=sys.stderr)
+    follow_job(client, job, label)
+    return True
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from ragwarden.api.admin_channel import ChannelClient, socket_path
+    from ragwarden.api.console import print_sources
+
+    settings = _settings(args)
+    client = ChannelClient(socket_path(settings.data_dir))
+    if args.action == "remove":
+        if not args.name:
+            raise InvalidArgument("ragwarden sources remove NAME")
+        return _remove_source(settings, client, args.name)
+    if client.available():
+        rows = client.sources()
+    else:
+        from ragwarden.ingestion.state import StateStore
+        from ragwarden.services.status import source_status
+
+        state = StateStore(settings.state_path)
+        try:
+            rows = source_status(state)
+        finally:
+            state.close()
+    if args.json:
+        print(json.dumps({"sources": rows}, ensure_ascii=False, indent=2))
+    else:
+        print_sources(rows)
+    return 0
+
+
+def _remove_source(settings: Any, client: Any, name: str) -> int:
+    if client.available():
+        result = client.submit({"remove": name})
+    else:
+        from ragwarden.services import build_services
+        from ragwarden.services.sources import forget_source
+
+        services = build_services(settings)
+        try:
+            result = {"documents": forget_source(services, name)}
+        finally:
+            services.close()
+    print(f"removed source {name} and its {result['documents']} documents")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Re-read a sample of indexed documents' ACLs at the source and compare them with the index."""
+    from ragwarden.api.admin_channel import ChannelClient, socket_path
+    from ragwarden.api.console import print_verify
+
+    settings = _settings(args)
+    client = ChannelClient(socket_path(settings.data_dir))
+    if client.available():
+        result = client.submit({"verify": True, "sample": args.sample, "source": args.source})
+    else:
+        from ragwarden.services import build_services
+        from ragwarden.services.verify import verify
+
+        services = build_services(settings)
+        try:
+            result = verify(services, sample=args.sample, source=args.source).as_dict()
+        finally:
+            services.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print_verify(result)
+    return 1 if result["drift"] else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ragwarden.api.service import serve
+    from ragwarden.services import build_services
+
+    settings = _settings(args, host=args.host, port=args.port)
+    services = build_services(settings)
+    try:
+        serve(services, sync=not args.no_sync)
+    finally:
+        services.close()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from ragwarden.api.service import run_worker
+    from ragwarden.services import build_services
+
+    settings = _settings(args)
+    services = build_services(settings)
+    try:
+        run_worker(services)
     finally:
         services.close()
     return 0
@@ -110,8 +217,15 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         scope = services.directory.resolve(args.as_user)
         results = search_documents(services.retriever, scope, args.query, args.limit)
+        withheld = sorted(services.retriever.withheld())
     finally:
         services.close()
+    if withheld:
+        print(
+            f"ragwarden: withheld until their permissions are re-read: {', '.join(withheld)} "
+            "(run `ragwarden sync NAME --acl`, or start the server)",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps({"results": [r.as_dict() for r in results]}, ensure_ascii=False, indent=2))
         return 0
@@ -207,10 +321,31 @@ def _parser() -> argparse.ArgumentParser:
 
     p = add("ingest", cmd_ingest, "sync a folder (with .acl.json sidecars) or smb://server/share/path into the index")
     p.add_argument("path")
+    p.add_argument("--name", help="the source's name (default: derived from the folder or URL, stable)")
 
-    p = add("serve", cmd_serve, "serve the REST API")
+    p = add("serve", cmd_serve, "serve the REST API and keep every source in sync")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--sources", help="the sources YAML (RAGWARDEN_SOURCES_FILE)")
+    p.add_argument("--no-sync", action="store_true", help="serve only; a `ragwarden worker` runs the syncs")
+
+    p = add("worker", cmd_worker, "keep every source in sync without serving the API (Qdrant server backend)")
+    p.add_argument("--sources", help="the sources YAML (RAGWARDEN_SOURCES_FILE)")
+
+    p = add("sync", cmd_sync, "sync a recorded source now (content, or --acl for permissions only)")
+    p.add_argument("name")
+    p.add_argument("--acl", action="store_true", help="the permission-only pass")
+
+    p = add("sources", cmd_sources, "the sources, their state and the age of their permissions")
+    p.add_argument("action", nargs="?", choices=["list", "remove"], default="list")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--sources", help="the sources YAML (RAGWARDEN_SOURCES_FILE)")
+
+    p = add("verify", cmd_verify, "compare indexed ACLs with their source (exit 1 on drift)")
+    p.add_argument("--sample", type=int, help="how many documents (default: all)")
+    p.add_argument("--source", help="only this source")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = add("search", cmd_search, "search as a user, with that user's permissions")
     _as_user(p)

@@ -41,3 +41,9 @@ def decide(acl: AccessControl, scope: AccessScope) -> Decision:
 def is_allowed(acl: AccessControl, scope: Scope) -> bool:
     """For a joint scope (a group chat): only when every member is allowed."""
     return all(decide(acl, member).allowed for member in member_scopes(scope))
+
+
+def is_admin(scope: AccessScope, admin_tokens: frozenset[str]) -> bool:
+    """May this caller administer (see sources, start syncs)? Only by an explicitly configured token;
+    nobody by default. Administration never widens what the caller can search."""
+    return bool(admin_tokens) and bool(scope.tokens & admin_tokens)

@@ -17,18 +17,31 @@ from ragwarden.core.errors import RagwardenError
 log = logging.getLogger(__name__)
 
 
-def _done(result: Any, resolve_ms: float) -> dict[str, Any]:
+UNAVAILABLE_NOTICE = (
+    "Some sources are temporarily unavailable: their permissions could not be re-checked in time, "
+    "so their documents are left out until they are."
+)
+
+
+def availability(withheld: frozenset[str]) -> dict[str, Any]:
+    """What every search and answer says about withheld sources (never their names: those are for
+    administrators, ``/v1/admin/sources``)."""
+    return {"sources_unavailable": bool(withheld), "notice": UNAVAILABLE_NOTICE if withheld else None}
+
+
+def _done(result: Any, resolve_ms: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = result.to_dict()
     body["timings"] = {"resolve_ms": round(resolve_ms, 2), **result.timings_dict()}
+    body.update(extra or {})
     return body
 
 
-def answer_body(events: Iterator[Any], resolve_ms: float) -> dict[str, Any]:
+def answer_body(events: Iterator[Any], resolve_ms: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     from ragwarden.generation import AnswerComplete
 
     for event in events:
         if isinstance(event, AnswerComplete):
-            return _done(event.result, resolve_ms)
+            return _done(event.result, resolve_ms, extra)
     raise RuntimeError("the answer ended without a result")
 
 
@@ -36,7 +49,7 @@ def _sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def sse_events(events: Iterator[Any], resolve_ms: float) -> Iterator[str]:
+def sse_events(events: Iterator[Any], resolve_ms: float, extra: dict[str, Any] | None = None) -> Iterator[str]:
     from ragwarden.generation import AnswerComplete, AnswerToken
 
     try:
@@ -44,7 +57,7 @@ def sse_events(events: Iterator[Any], resolve_ms: float) -> Iterator[str]:
             if isinstance(event, AnswerToken):
                 yield _sse("token", {"text": event.text})
             elif isinstance(event, AnswerComplete):
-                yield _sse("done", _done(event.result, resolve_ms))
+                yield _sse("done", _done(event.result, resolve_ms, extra))
     except RagwardenError as exc:
         status, message = status_for(exc)
         log.error("answer stream failed: %s: %s", type(exc).__name__, exc)

@@ -9,10 +9,12 @@ from fastapi import Depends, FastAPI, Request
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from ragwarden.api.answers import answer_body, sse_events
+from ragwarden.api.admin import install_admin
+from ragwarden.api.answers import answer_body, availability, sse_events
 from ragwarden.api.auth import Authenticator, CombinedAuthenticator, build_authenticator
 from ragwarden.api.errors import install_error_handlers
 from ragwarden.api.identity import describe_scope
+from ragwarden.api.metrics import install_metrics
 from ragwarden.api.page import install_page
 from ragwarden.api.schemas import AnswerRequest, SearchRequest, SearchResponse
 from ragwarden.api.signin import install_signin
@@ -70,7 +72,7 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
         page = search_page(
             services.retriever, scope, body.query, limit=body.limit, offset=body.offset, where=where, facets=True
         )
-        return page.as_dict()
+        return page.as_dict() | availability(services.retriever.withheld())
 
     @app.get("/v1/documents/{doc_id}", tags=["search"])
     def document(doc_id: str, scope: Caller) -> dict[str, Any]:
@@ -82,14 +84,17 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
         scope = caller(request)
         resolve_ms = (time.perf_counter() - started) * 1000
         events = services.answerer().answer_stream(scope, body.question, body.conversation_id, body.limit)
+        notice = availability(services.retriever.withheld())
         if "text/event-stream" in request.headers.get("accept", ""):
-            return StreamingResponse(sse_events(events, resolve_ms), media_type="text/event-stream")
-        return answer_body(events, resolve_ms)
+            return StreamingResponse(sse_events(events, resolve_ms, notice), media_type="text/event-stream")
+        return answer_body(events, resolve_ms, notice)
 
     @app.get("/v1/me", tags=["identity"])
     def me(scope: Caller) -> dict[str, Any]:
         return describe_scope(names, scope)
 
+    install_admin(app, services)
+    install_metrics(app, services)
     install_signin(app, services.settings, auth)
     install_page(app, services, services.settings.auth_modes)  # after sign-in: it links to it when served
     install_teams(app, services)  # POST /api/messages, only when RAGWARDEN_TEAMS_APP_ID is set

@@ -25,6 +25,7 @@ HTTP_STATUS: tuple[tuple[type[e.RagwardenError], int, bool], ...] = (
     (e.DocumentTooLargeError, 413, True),
     (e.InvalidRequestError, 400, True),
     (e.AuthenticationError, 401, True),
+    (e.ForbiddenError, 403, True),
     (e.NotFoundError, 404, True),
     (e.DirectoryUnavailableError, 503, False),
     (e.TransientError, 503, False),
@@ -49,6 +50,9 @@ def install_error_handlers(app: FastAPI, challenge: str = "RemoteUser") -> None:
     @app.exception_handler(e.RagwardenError)
     async def _ragwarden(request: Request, exc: e.RagwardenError) -> JSONResponse:
         status, message = status_for(exc)
+        hook = getattr(request.app.state, "on_error", None)
+        if hook is not None:
+            hook(exc)
         if status >= 500:
             log.error("%s %s failed: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
         headers = {"WWW-Authenticate": challenge} if status == 401 else None

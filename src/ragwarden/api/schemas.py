@@ -51,6 +51,9 @@ class SearchResponse(BaseModel):
     limit: int
     has_more: bool
     facets: dict[str, dict[str, int]]
+    # True while some sources are withheld because their permissions could not be re-checked in time
+    sources_unavailable: bool = False
+    notice: str | None = None
 
 
 class AnswerRequest(BaseModel):

@@ -5,6 +5,7 @@
     ├── InvalidRequestError         a caller's bad input: empty query, limit out of range (permanent, 4xx)
     │   └── DocumentTooLargeError
     ├── AuthenticationError         who is asking could not be established (401)
+    ├── ForbiddenError              the caller is known but may not do this: administration (403)
     ├── NotFoundError               no such thing *for this caller* (404; also hides forbidden documents)
     ├── AccessControlError          an ACL that cannot be read or is not understood (permanent: fail closed)
     ├── ItemError                   one document could not be processed (permanent for that item)
@@ -39,6 +40,10 @@ class DocumentTooLargeError(InvalidRequestError):
 
 class AuthenticationError(RagwardenError):
     """The caller's identity could not be established."""
+
+
+class ForbiddenError(RagwardenError):
+    """The caller is known but may not do this (administration without an admin token)."""
 
 
 class NotFoundError(RagwardenError):

@@ -169,11 +169,20 @@ class Settings(BaseSettings, GenerationFields):
     max_file_size_mb: float = Field(default=50.0, gt=0)
     parse_workers: int = Field(default=2, ge=1, le=64)
 
+    # --- the service: sources kept in sync while serving ------------------------------------------
+    sources_file: Path | None = None  # the sources YAML; without it, the sources `ingest` recorded
+    sync_workers: int = Field(default=2, ge=1, le=32)  # passes of different sources run side by side
+    # Principal tokens that may administer (e.g. ["group:it-admins"]); nobody by default. Never
+    # widens what anyone can search.
+    admin_tokens: list[str] = Field(default_factory=list)
+    # /metrics answers loopback callers, and others that send this bearer token.
+    metrics_token: SecretStr | None = None
+
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
-    @field_validator("proxy_secret", "entra_client_secret", "ad_bind_password", "smb_password")
+    @field_validator("proxy_secret", "entra_client_secret", "ad_bind_password", "smb_password", "metrics_token")
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:

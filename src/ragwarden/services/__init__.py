@@ -14,6 +14,8 @@ from ragwarden.core.errors import ConfigurationError
 from ragwarden.core.models import FailedItem, SourceDocument
 from ragwarden.core.ports import Connector, Embedder, PrincipalResolver, VectorIndex
 from ragwarden.core.settings import Settings
+from ragwarden.core.sources import default_folder_source_name
+from ragwarden.ingestion.source_records import PASS_CONTENT, FreshnessGate
 from ragwarden.ingestion.state import StateStore
 from ragwarden.ingestion.sync import SyncEngine, SyncReport
 from ragwarden.retrieval.retriever import Retriever
@@ -42,36 +44,48 @@ class Services:
             self.extras["answerer"] = Answerer(self.retriever, model, gs)
         return self.extras["answerer"]
 
-    def sync(self, connector: Connector, progress: Progress | None = None) -> SyncReport:
-        from ragwarden.ingestion.chunking import Chunker
-        from ragwarden.ingestion.processing import DocumentProcessor
+    def engine(self, progress: Progress | None = None) -> SyncEngine:
+        if "processor" not in self.extras:
+            from ragwarden.ingestion.chunking import Chunker
+            from ragwarden.ingestion.processing import DocumentProcessor
 
-        processor = DocumentProcessor(
-            # The embedder's own tokenizer sets the chunk budget.
-            Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap, model=self.settings.embedding_model),
-            self.max_file_bytes,
-        )
-        engine = SyncEngine(
+            self.extras["processor"] = DocumentProcessor(
+                # The embedder's own tokenizer sets the chunk budget.
+                Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap, model=self.settings.embedding_model),
+                self.max_file_bytes,
+            )
+        return SyncEngine(
             self.index,
             self.embedder,
             self.state,
-            processor,
+            self.extras["processor"],
             batch_chunks=max(self.settings.embedding_batch_size * 4, 64),
             progress=progress,
         )
-        return engine.sync(connector)
+
+    def sync(self, connector: Connector, progress: Progress | None = None) -> SyncReport:
+        """A one-off content sync of ``connector``, recorded as a pass of its source (declared with the
+        default schedule if it is new, so that a server started later keeps it fresh)."""
+        from ragwarden.services.sources import record_pass, spec_for
+
+        if self.state.sources.get(connector.source) is None:
+            self.state.sources.declare(spec_for(connector), origin="ingest")
+        return record_pass(self, connector.source, PASS_CONTENT, lambda: self.engine(progress).sync(connector))
 
     @property
     def max_file_bytes(self) -> int:
         return int(self.settings.max_file_size_mb * 1024 * 1024)
 
     def folder_connector(self, root: Path, source: str | None = None) -> Connector:
+        """A folder source; its default name is stable and distinct per folder, so two folders never
+        delete each other's documents."""
         from ragwarden.connectors.local_folder import LocalFolderConnector
 
         root = root.resolve()
         if not root.is_dir():
             raise ConfigurationError(f"{root} is not a folder")
-        return LocalFolderConnector(root, source=source or f"local:{root}", max_file_size=self.max_file_bytes)
+        name = source or default_folder_source_name(root)
+        return LocalFolderConnector(root, source=name, max_file_size=self.max_file_bytes)
 
     def close(self) -> None:
         self.index.close()
@@ -135,5 +149,6 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     state = overrides.pop("state", None) or StateStore(settings.state_path)
     directory = overrides.pop("directory", None) or build_directory(settings)
     index.ensure_collection(embedder.dimension)
-    retriever = overrides.pop("retriever", None) or Retriever(index, embedder)
+    # The choke point withholds every source whose permissions are older than its max_acl_age.
+    retriever = overrides.pop("retriever", None) or Retriever(index, embedder, gate=FreshnessGate(state.sources))
     return Services(settings, index, embedder, state, directory, retriever, extras=overrides)

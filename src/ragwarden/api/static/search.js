@@ -91,7 +91,7 @@ export class Search {
     renderResults(this.list, body.results, query);
     this.filters.update(body.facets);
     this.showPaging(body);
-    this.status.textContent = resultStatus(body.results.length, body.offset);
+    this.status.textContent = statusText(body);
     this.region.setAttribute("aria-busy", "false");
     this.onError(null);
     markRendered({ query, offset: body.offset, ...timing });
@@ -103,7 +103,7 @@ export class Search {
     renderResults(this.list, body.results, query);
     this.filters.update(body.facets);
     this.showPaging(body);
-    this.status.textContent = resultStatus(body.results.length, body.offset);
+    this.status.textContent = statusText(body);
   }
 
   showPaging(body) {
@@ -130,4 +130,10 @@ function markRendered(detail) {
       performance.mark("ragwarden:results", { detail });
     }, 0),
   );
+}
+
+// withheld sources (permissions too old to trust) are said, never named
+function statusText(body) {
+  const count = resultStatus(body.results.length, body.offset);
+  return body.sources_unavailable ? `${count} ${t("results.partial")}` : count;
 }

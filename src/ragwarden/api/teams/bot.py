@@ -69,8 +69,11 @@ class TeamsBot(ActivityHandler):
         return card_activity(answer_card(result, group=is_group(activity)))
 
     def _answer(self, scope: Scope, question: str, conversation_id: str) -> dict[str, Any]:
-        result = self._answerer().answer(scope, question, conversation_id)
-        return dict(result.to_dict())
+        answerer = self._answerer()
+        body = dict(answerer.answer(scope, question, conversation_id).to_dict())
+        retriever = getattr(answerer, "retriever", None)
+        body["sources_unavailable"] = bool(retriever.withheld()) if retriever is not None else False
+        return body
 
 
 def _connector(context: TurnContext) -> ConnectorClientBase | None:

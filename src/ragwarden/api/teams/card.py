@@ -61,6 +61,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Leider ist beim Beantworten ein Fehler aufgetreten. Bitte versuchen Sie es erneut.",
     },
     "sources": {"en": "Sources", "de": "Quellen"},
+    "unavailable": {
+        "en": "Some sources are temporarily unavailable while their permissions are re-checked; this answer "
+        "may be incomplete.",
+        "de": "Einige Quellen sind vorübergehend nicht verfügbar, bis ihre Berechtigungen neu geprüft sind; "
+        "diese Antwort ist womöglich unvollständig.",
+    },
 }
 
 
@@ -76,15 +82,16 @@ def message(body: str) -> Activity:
 def answer_card(result: Mapping[str, Any], group: bool) -> dict[str, Any]:
     """The card for ``AnswerResult.to_dict()``: the answer, then its sources."""
     language = str(result.get("language") or "en")
+    notice = [_rich([_run(text("unavailable", language), subtle=True)])] if result.get("sources_unavailable") else []
     if not result.get("found"):
         key = "not_found_group" if group else "not_found"
-        return _card([_rich([_run(text(key, language))])])
+        return _card([_rich([_run(text(key, language))]), *notice])
     body: list[dict[str, Any]] = [_rich([_run(str(result.get("answer", "")))])]
     citations: Sequence[Mapping[str, Any]] = result.get("citations") or ()
     if citations:
         body.append(_rich([_run(text("sources", language), weight="Bolder")], separator=True))
         body.extend(_source(c) for c in citations)
-    return _card(body)
+    return _card([*body, *notice])
 
 
 def card_activity(card: dict[str, Any]) -> Activity:

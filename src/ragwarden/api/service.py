@@ -1,0 +1,128 @@
+"""``ragwarden serve`` and ``ragwarden worker``: the API and the scheduler in one process (the embedded
+index has one owner), or the scheduler alone beside API processes that serve with ``--no-sync``.
+
+Start-up reads and checks every declared source before anything starts: a bad sources file stops it
+with one message, nothing half-started. The admin channel (a Unix socket) lets ``ingest``, ``sync``,
+``sources`` and ``verify`` on this machine hand their work to this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from ragwarden.api.admin_channel import ChannelServer, build_channel_app, socket_path
+from ragwarden.core.errors import InvalidRequestError, NotFoundError
+from ragwarden.ingestion.scheduler import Scheduler
+from ragwarden.ingestion.source_records import PASS_ACL, PASS_CONTENT
+from ragwarden.services import Services
+from ragwarden.services.sources import build_scheduler, declared_sources, forget_source, spec_for_location
+from ragwarden.services.status import source_status
+
+log = logging.getLogger(__name__)
+
+
+class SyncControl:
+    """What the admin channel can ask of a running scheduler."""
+
+    def __init__(self, services: Services, scheduler: Scheduler) -> None:
+        self._services, self._scheduler = services, scheduler
+        self._lock = threading.Lock()
+
+    def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        kind = body.get("kind", PASS_CONTENT)
+        if kind not in (PASS_CONTENT, PASS_ACL):
+            raise InvalidRequestError(f"unknown pass {kind!r}")
+        if body.get("verify"):
+            from ragwarden.services.verify import verify
+
+            return verify(self._services, sample=body.get("sample"), source=body.get("source")).as_dict()
+        if body.get("remove"):
+            return self.remove(str(body["remove"]))
+        if "location" in body:
+            return self._ingest(str(body["location"]), body.get("name"))
+        name = body.get("source")
+        if not isinstance(name, str):
+            raise InvalidRequestError("name a source or a location")
+        return self._scheduler.request(name, kind, reason="cli").as_dict()
+
+    def _ingest(self, location: str, name: str | None) -> dict[str, Any]:
+        with self._lock:  # two ingests of one new folder record it once
+            spec = spec_for_location(self._services, location, name)
+            records = self._services.state.sources
+            if records.get(spec.name) is None:
+                from ragwarden.services.sources import registry_check
+
+                registry_check(self._services, spec)
+                records.declare(spec, origin="ingest")
+            if spec.name not in {s.name for s in self._scheduler.specs()}:
+                self._scheduler.add(spec, content_due=spec.content_interval, acl_due=spec.acl_interval)
+        return self._scheduler.request(spec.name, PASS_CONTENT, reason="ingest").as_dict()
+
+    def remove(self, name: str) -> dict[str, Any]:
+        self._scheduler.remove(name)
+        removed = forget_source(self._services, name)
+        return {"state": "done", "removed": name, "documents": removed}
+
+    def job(self, job_id: str) -> dict[str, Any] | None:
+        job = self._scheduler.job(job_id)
+        return job.as_dict() if job is not None else None
+
+    def sources(self) -> list[dict[str, Any]]:
+        return source_status(self._services.state, self._scheduler)
+
+
+class Background:
+    """The scheduler and the admin channel of one process, started and stopped together."""
+
+    def __init__(self, services: Services) -> None:
+        specs = declared_sources(services)  # raises on a bad sources file, before anything starts
+        self.scheduler = build_scheduler(services, specs)
+        self.channel = ChannelServer(
+            socket_path(services.settings.data_dir), build_channel_app(SyncControl(services, self.scheduler))
+        )
+
+    def start(self) -> None:
+        self.channel.start()
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+        self.channel.stop()
+
+
+def serve(services: Services, *, sync: bool = True, log_level: str = "info") -> None:
+    import uvicorn
+
+    from ragwarden.api.app import create_app
+
+    background = Background(services) if sync else None
+    app = create_app(services)
+    app.state.scheduler = background.scheduler if background else None
+    if background is not None:
+        background.start()
+    try:
+        uvicorn.run(app, host=services.settings.host, port=services.settings.port, log_level=log_level)
+    finally:
+        if background is not None:
+            background.stop()
+
+
+def run_worker(services: Services) -> None:
+    """The scheduler without the API, until SIGINT or SIGTERM."""
+    background = Background(services)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    background.start()
+    log.warning("ragwarden worker: keeping %d sources in sync", len(background.scheduler.specs()))
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        background.stop()
+
+
+__all__ = ["NotFoundError", "SyncControl", "run_worker", "serve"]
