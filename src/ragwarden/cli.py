@@ -22,6 +22,7 @@ BENCHMARKS = {
     "page": "ragwarden.api.bench_page",
     "identity": "ragwarden.evaluation.bench_identity",
     "smb": "ragwarden.evaluation.bench_smb",
+    "freshness": "ragwarden.evaluation.bench_freshness",
     "teams": "ragwarden.api.teams.bench",
 }
 
@@ -184,11 +185,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if result["drift"] else 0
 
 
+def _check_sources_file(settings: Any) -> None:
+    """A bad sources file stops start-up before anything is built (no model loaded, no port bound)."""
+    if settings.sources_file is not None:
+        from ragwarden.connectors.registry import scheme_options
+        from ragwarden.core.sources import load_sources
+
+        load_sources(Path(settings.sources_file), schemes=scheme_options())
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ragwarden.api.service import serve
     from ragwarden.services import build_services
 
     settings = _settings(args, host=args.host, port=args.port)
+    _check_sources_file(settings)
     services = build_services(settings)
     try:
         serve(services, sync=not args.no_sync)
@@ -202,6 +213,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from ragwarden.services import build_services
 
     settings = _settings(args)
+    _check_sources_file(settings)
     services = build_services(settings)
     try:
         run_worker(services)

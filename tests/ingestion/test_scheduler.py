@@ -1,0 +1,102 @@
+"""The scheduler: one pass per source at a time, requests join a queued pass, a failing source backs off
+and never holds the others up, and a content sync satisfies a permission pass queued before it began."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ragwarden.core.sources import SourceSpec
+from ragwarden.ingestion.scheduler import Scheduler
+from ragwarden.ingestion.sync import SyncReport
+
+
+class Runner:
+    def __init__(self, seconds: float = 0.2, failing: frozenset[str] = frozenset()) -> None:
+        self.seconds, self.failing = seconds, failing
+        self.runs: list[tuple[str, str]] = []
+        self.active: dict[str, int] = {}
+        self.max_active: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def run(self, spec: SourceSpec, kind: str, progress: Callable[[Iterable[Any]], Iterable[Any]]) -> SyncReport:
+        with self.lock:
+            self.runs.append((spec.name, kind))
+            self.active[spec.name] = self.active.get(spec.name, 0) + 1
+            self.max_active[spec.name] = max(self.max_active.get(spec.name, 0), self.active[spec.name])
+        try:
+            list(progress(range(3)))
+            time.sleep(self.seconds)
+            if spec.name in self.failing:
+                raise RuntimeError(f"{spec.name} is unreachable")
+            return SyncReport(spec.name)
+        finally:
+            with self.lock:
+                self.active[spec.name] -= 1
+
+
+def spec(name: str, **kw: Any) -> SourceSpec:
+    return SourceSpec(name=name, location=f"/srv/{name}", scheme="folder", **kw)
+
+
+def test_requests_for_one_source_join_and_never_run_twice_at_once() -> None:
+    runner = Runner(seconds=0.3)
+    scheduler = Scheduler(runner, workers=4)
+    scheduler.add(spec("a"), content_due=3600, acl_due=3600)
+    scheduler.start()
+    try:
+        first = scheduler.request("a")
+        time.sleep(0.1)  # first is running now
+        second, third = scheduler.request("a"), scheduler.request("a")
+        assert second.id == third.id != first.id  # the queued pass is joined
+        assert second.finished.wait(5) and first.finished.wait(5)
+        assert runner.max_active["a"] == 1
+        assert runner.runs == [("a", "content"), ("a", "content")]
+        assert first.done == 3 and first.state == "done"
+    finally:
+        scheduler.stop()
+
+
+def test_a_failing_source_backs_off_and_does_not_hold_the_others_up() -> None:
+    runner = Runner(seconds=0.05, failing=frozenset({"bad"}))
+    scheduler = Scheduler(runner, workers=2, backoff_base=0.5, backoff_max=0.5)
+    scheduler.add(spec("bad", acl_interval=0.1))
+    scheduler.add(spec("good", acl_interval=0.1))
+    scheduler.start()
+    time.sleep(1.2)
+    scheduler.stop()
+    bad = [k for n, k in runner.runs if n == "bad"]
+    good = [k for n, k in runner.runs if n == "good"]
+    assert len(good) >= 5  # every 0.1 s
+    assert 2 <= len(bad) <= 6  # retried, but only every 0.5 s
+    failed = scheduler.state("bad")
+    assert failed == {} or failed["scheduled"]
+
+
+def test_a_content_sync_covers_a_permission_pass_queued_before_it_started() -> None:
+    runner = Runner(seconds=0.3)
+    scheduler = Scheduler(runner, workers=2)
+    scheduler.add(spec("a"), content_due=3600, acl_due=3600)
+    acl = scheduler.request("a", "acl")
+    content = scheduler.request("a", "content")
+    scheduler.start()
+    try:
+        assert content.finished.wait(5) and acl.finished.wait(5)
+        assert runner.runs == [("a", "content")]
+        late = scheduler.request("a", "acl")  # asked after the content sync: it runs
+        assert late.finished.wait(5)
+        assert runner.runs[-1] == ("a", "acl")
+    finally:
+        scheduler.stop()
+
+
+def test_an_unknown_source_is_not_found() -> None:
+    import pytest
+
+    from ragwarden.core.errors import NotFoundError
+
+    scheduler = Scheduler(Runner())
+    with pytest.raises(NotFoundError):
+        scheduler.request("nope")
