@@ -51,155 +51,40 @@ def _services(args: argparse.Namespace, **extra: Any) -> Any:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Sync a folder or share now: handed to the running server when there is one, else run here. The
-    source is recorded, so a server started later keeps it fresh."""
-    settings = _settings(args)
-    body: dict[str, Any] = {"location": args.path}
-    if args.name:
-        body["name"] = args.name
-    if _handover(settings, body, "ingest"):
-        return 0
-    from ragwarden.api.console import print_sync_report, progress_bar
-    from ragwarden.services import build_services
-    from ragwarden.services.sources import SourcePasses, spec_for_location
+    from ragwarden.api.operations import ingest
 
-    services = build_services(settings)
-    try:
-        spec = spec_for_location(services, args.path, args.name)
-        if services.state.sources.get(spec.name) is None:
-            from ragwarden.services.sources import registry_check
-
-            registry_check(services, spec)
-            services.state.sources.declare(spec, origin="ingest")
-        report = SourcePasses(services).run(spec, "content", progress_bar("ingest"))
-    finally:
-        services.close()
-    print_sync_report(report)
-    return 0
+    return ingest(_settings(args), args.path, args.name)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    """Run a pass of a recorded source now (through the server when it runs)."""
-    settings = _settings(args)
-    kind = "acl" if args.acl else "content"
-    if _handover(settings, {"source": args.name, "kind": kind}, f"sync {args.name}"):
-        return 0
-    from ragwarden.api.console import print_sync_report, progress_bar
-    from ragwarden.core.errors import NotFoundError
-    from ragwarden.services import build_services
-    from ragwarden.services.sources import SourcePasses
+    from ragwarden.api.operations import sync_source
 
-    services = build_services(settings)
-    try:
-        record = services.state.sources.get(args.name)
-        if record is None:
-            raise NotFoundError(f"no source named {args.name!r} (see `ragwarden sources`)")
-        report = SourcePasses(services).run(record.spec, kind, progress_bar(f"sync {args.name}"))
-    finally:
-        services.close()
-    print_sync_report(report)
-    return 0
-
-
-def _handover(settings: Any, body: dict[str, Any], label: str) -> bool:
-    """Hand a job to the server that owns the index, follow it with a progress bar; False when no
-    server runs for this data directory."""
-    from ragwarden.api.admin_channel import ChannelClient, socket_path
-    from ragwarden.api.console import follow_job
-
-    client = ChannelClient(socket_path(settings.data_dir))
-    if not client.available():
-        return False
-    job = client.submit(body)
-    print(f"ragwarden: the running server syncs {job['source']} (job {job['id']})", file=sys.stderr)
-    follow_job(client, job, label)
-    return True
+    return sync_source(_settings(args), args.name, "acl" if args.acl else "content")
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
-    from ragwarden.api.admin_channel import ChannelClient, socket_path
-    from ragwarden.api.console import print_sources
+    from ragwarden.api.operations import list_sources, remove_source
 
-    settings = _settings(args)
-    client = ChannelClient(socket_path(settings.data_dir))
     if args.action == "remove":
         if not args.name:
-            raise InvalidArgument("ragwarden sources remove NAME")
-        return _remove_source(settings, client, args.name)
-    if client.available():
-        rows = client.sources()
-    else:
-        from ragwarden.ingestion.state import StateStore
-        from ragwarden.services.status import source_status
-
-        state = StateStore(settings.state_path)
-        try:
-            rows = source_status(state)
-        finally:
-            state.close()
-    if args.json:
-        print(json.dumps({"sources": rows}, ensure_ascii=False, indent=2))
-    else:
-        print_sources(rows)
-    return 0
-
-
-def _remove_source(settings: Any, client: Any, name: str) -> int:
-    if client.available():
-        result = client.submit({"remove": name})
-    else:
-        from ragwarden.services import build_services
-        from ragwarden.services.sources import forget_source
-
-        services = build_services(settings)
-        try:
-            result = {"documents": forget_source(services, name)}
-        finally:
-            services.close()
-    print(f"removed source {name} and its {result['documents']} documents")
-    return 0
+            raise InvalidArgument("usage: ragwarden sources remove NAME")
+        return remove_source(_settings(args), args.name)
+    return list_sources(_settings(args), as_json=args.json)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    """Re-read a sample of indexed documents' ACLs at the source and compare them with the index."""
-    from ragwarden.api.admin_channel import ChannelClient, socket_path
-    from ragwarden.api.console import print_verify
+    from ragwarden.api.operations import run_verify
 
-    settings = _settings(args)
-    client = ChannelClient(socket_path(settings.data_dir))
-    if client.available():
-        result = client.submit({"verify": True, "sample": args.sample, "source": args.source})
-    else:
-        from ragwarden.services import build_services
-        from ragwarden.services.verify import verify
-
-        services = build_services(settings)
-        try:
-            result = verify(services, sample=args.sample, source=args.source).as_dict()
-        finally:
-            services.close()
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-    else:
-        print_verify(result)
-    return 1 if result["drift"] else 0
-
-
-def _check_sources_file(settings: Any) -> None:
-    """A bad sources file stops start-up before anything is built (no model loaded, no port bound)."""
-    if settings.sources_file is not None:
-        from ragwarden.connectors.registry import scheme_options
-        from ragwarden.core.sources import load_sources
-
-        load_sources(Path(settings.sources_file), schemes=scheme_options())
+    return run_verify(_settings(args), sample=args.sample, source=args.source, as_json=args.json)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from ragwarden.api.operations import check_sources_file
     from ragwarden.api.service import serve
     from ragwarden.services import build_services
 
     settings = _settings(args, host=args.host, port=args.port)
-    _check_sources_file(settings)
+    check_sources_file(settings)
     services = build_services(settings)
     try:
         serve(services, sync=not args.no_sync)
@@ -209,11 +94,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from ragwarden.api.operations import check_sources_file
     from ragwarden.api.service import run_worker
     from ragwarden.services import build_services
 
     settings = _settings(args)
-    _check_sources_file(settings)
+    check_sources_file(settings)
     services = build_services(settings)
     try:
         run_worker(services)

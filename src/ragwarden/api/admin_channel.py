@@ -137,13 +137,14 @@ class ChannelClient:
     def available(self) -> bool:
         return self.path.exists() and _answers(self.path)
 
-    def _client(self) -> Any:
+    def _client(self, timeout: float) -> Any:
         import httpx
 
-        return httpx.Client(transport=httpx.HTTPTransport(uds=str(self.path)), base_url="http://ragwarden", timeout=30)
+        transport = httpx.HTTPTransport(uds=str(self.path))
+        return httpx.Client(transport=transport, base_url="http://ragwarden", timeout=timeout)
 
-    def _call(self, method: str, url: str, **kwargs: Any) -> Any:
-        with self._client() as client:
+    def _call(self, method: str, url: str, timeout: float = 30.0, **kwargs: Any) -> Any:
+        with self._client(timeout) as client:
             response = client.request(method, url, **kwargs)
         body = response.json()
         if response.status_code == 404:
@@ -153,7 +154,8 @@ class ChannelClient:
         return body
 
     def submit(self, body: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("POST", "/jobs", json=body)
+        # a verify runs while the caller waits: give it time
+        result: dict[str, Any] = self._call("POST", "/jobs", timeout=3600.0, json=body)
         return result
 
     def sources(self) -> list[dict[str, Any]]:

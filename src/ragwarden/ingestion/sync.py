@@ -123,11 +123,7 @@ class SyncEngine:
                 pending = []
         self._write(pending, report)
         self._restamp(restamps, report)
-        gone = sorted(set(known) - seen)
-        if gone:
-            self._index.delete_documents(gone)
-            self._state.remove(gone)
-            report.deleted += len(gone)
+        self._remove_gone(set(known) - seen, report)
         self._state.clear_failures(connector.source, failed_uris)
         self._settle(report)
         report.seconds = time.perf_counter() - started
@@ -158,14 +154,17 @@ class SyncEngine:
             if len(restamps) >= self._batch_chunks:
                 self._restamp(restamps, report)
         self._restamp(restamps, report)
-        gone = sorted(set(known) - seen)
-        if gone:
-            self._index.delete_documents(gone)
-            self._state.remove(gone)
-            report.deleted += len(gone)
+        self._remove_gone(set(known) - seen, report)
         self._settle(report)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _remove_gone(self, gone: set[str], report: SyncReport) -> None:
+        """Documents the source no longer has (or no longer lets us read) leave the index."""
+        if gone:
+            self._index.delete_documents(sorted(gone))
+            self._state.remove(sorted(gone))
+            report.deleted += len(gone)
 
     def _settle(self, report: SyncReport) -> None:
         if report.added or report.updated or report.restamped or report.deleted:
