@@ -142,6 +142,28 @@ class SmbConnector:
             raise DocumentTooLargeError(f"{document.path}: larger than {self._max_file_size} bytes")
         return data
 
+    def open_root(self, connection_cache: dict[str, Any], *, timeout: float = 60.0) -> Any:
+        """The root folder, opened for listing on a session in the caller's own ``connection_cache`` (never
+        this connector's: the change watcher's long-pending requests must not block scans). Returns the open
+        ``smbclient`` directory handle; the caller closes it and resets its cache."""
+        import smbclient
+        from smbclient._io import SMBDirectoryIO
+
+        smbclient.register_session(
+            self._server,
+            username=self._username,
+            password=_secret(self._password),
+            port=self._port,
+            auth_protocol=self._auth_protocol,
+            connection_cache=connection_cache,
+            connection_timeout=timeout,
+        )
+        handle = SMBDirectoryIO(
+            self._unc(""), mode="r", share_access="rwd", connection_cache=connection_cache, port=self._port
+        )
+        handle.open()
+        return handle
+
     def close(self) -> None:
         from smbclient import reset_connection_cache
 
