@@ -76,16 +76,25 @@ class VectorIndex(Protocol):
         """The chunks of one document, filtered by ``scope`` (empty if the caller may not see it)."""
 
     def delete_chunks_from(self, counts: Mapping[str, int]) -> None:
-        """For each doc id, delete its chunks at positions ``>= count`` (the surplus after a rewrite)."""
+        """For each doc id, delete its chunks at positions ``>= count`` (0: the whole document).
+
+        A rewrite upserts the new chunks first (point ids derive from doc id and position, so chunk i
+        overwrites chunk i) and then drops the surplus here: the document is never missing nor twice.
+        """
 
     def document_acls(self, doc_ids: Sequence[str]) -> dict[str, set[AccessControl]]:
         """The ACLs the index holds for these documents (ACL fields only, never text): for ``verify``."""
 
     def optimize(self) -> None:
-        """Fold freshly written points into the search index now; may be a no-op."""
+        """Run the engine's optimizer now, whatever the budget (blocking); a no-op when nothing is due."""
 
     def settle(self) -> None:
-        """After a sync: fold fresh points in when it pays (a budget), never a rebuild per change."""
+        """After a sync: fold fresh points into the search index once a budget of them has gathered.
+
+        Below the budget nothing runs: the points are searchable already (searched exactly, filtered
+        like every other point), so a few changed documents never cost an index build. A no-op where
+        the engine optimizes in the background (Qdrant server).
+        """
 
     def count(self) -> int: ...
 

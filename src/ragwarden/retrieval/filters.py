@@ -15,7 +15,8 @@ query (:func:`require_tokens` refuses it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ragwarden.core.errors import AccessControlError
@@ -82,6 +83,17 @@ def batches(doc_ids: Sequence[str]) -> list[list[str]]:
     return [unique[i : i + DOC_BATCH] for i in range(0, len(unique), DOC_BATCH)]
 
 
+def surplus_batches(counts: Mapping[str, int]) -> list[tuple[int, list[str]]]:
+    """``(count, doc ids)``: documents whose chunks from position ``count`` on are surplus, grouped by
+    count and batched, so one delete covers many documents (a count of 0 drops the whole document)."""
+    by_count: dict[int, list[str]] = defaultdict(list)
+    for doc_id, count in counts.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"chunk count of {doc_id!r} must be a non-negative int, not {count!r}")
+        by_count[count].append(doc_id)
+    return [(count, batch) for count, doc_ids in sorted(by_count.items()) for batch in batches(doc_ids)]
+
+
 # -- qdrant-edge-py ------------------------------------------------------------------------------
 
 
@@ -117,6 +129,14 @@ def edge_doc_condition(doc_ids: Sequence[str]) -> Any:
     import qdrant_edge as q
 
     return q.FieldCondition(key=DOC_ID, match=q.MatchAny(any=list(doc_ids)))
+
+
+def edge_surplus_filter(doc_ids: Sequence[str], count: int) -> Any:
+    import qdrant_edge as q
+
+    return q.Filter(
+        must=[edge_doc_condition(doc_ids), q.FieldCondition(key=CHUNK_INDEX, range=q.RangeFloat(gte=float(count)))]
+    )
 
 
 def edge_where(where: SearchFilter | None) -> list[Any]:
@@ -170,6 +190,12 @@ def client_doc_condition(doc_ids: Sequence[str]) -> Any:
     from qdrant_client import models as m
 
     return m.FieldCondition(key=DOC_ID, match=m.MatchAny(any=list(doc_ids)))
+
+
+def client_surplus_filter(doc_ids: Sequence[str], count: int) -> Any:
+    from qdrant_client import models as m
+
+    return m.Filter(must=[client_doc_condition(doc_ids), m.FieldCondition(key=CHUNK_INDEX, range=m.Range(gte=count))])
 
 
 def client_where(where: SearchFilter | None) -> list[Any]:

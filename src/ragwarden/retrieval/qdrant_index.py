@@ -152,14 +152,12 @@ class QdrantServerIndex:
     def delete_chunks_from(self, counts: Mapping[str, int]) -> None:
         from qdrant_client import models as m
 
-        for doc_id, count in counts.items():
-            surplus = m.Filter(
-                must=[
-                    filters.client_doc_condition([doc_id]),
-                    m.FieldCondition(key=filters.CHUNK_INDEX, range=m.Range(gte=count)),
-                ]
-            )
-            self._client.delete(self._collection, points_selector=m.FilterSelector(filter=surplus), wait=True)
+        groups = filters.surplus_batches(counts)
+        if not groups or not self._exists():
+            return
+        for count, batch in groups:
+            selector = m.FilterSelector(filter=filters.client_surplus_filter(batch, count))
+            self._client.delete(self._collection, points_selector=selector, wait=True)
 
     def document_acls(self, doc_ids: Sequence[str]) -> dict[str, set[AccessControl]]:
         from qdrant_client import models as m
@@ -186,7 +184,7 @@ class QdrantServerIndex:
         return held
 
     def settle(self) -> None:
-        """The server's own optimizer folds fresh points in."""
+        """Nothing to do: the server's background optimizer folds fresh points in by itself."""
 
     def restamp_acl(self, doc_ids: Sequence[str], acl: AccessControl) -> None:
         from qdrant_client import models as m
