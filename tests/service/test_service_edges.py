@@ -100,7 +100,7 @@ def test_admin_api_in_process(world: tuple[Services, Path]) -> None:
         assert [s["name"] for s in body["sources"]] == ["docs"] and body["sources"][0]["documents"] == 2
         # without a scheduler in this process a sync cannot start: said, not swallowed
         r = client.post("/v1/admin/sources/docs/sync", headers={**headers, "X-Remote-User": "ada"})
-        assert r.status_code == 503
+        assert r.status_code == 409 and "worker" in r.json()["error"]
         r = client.post("/v1/admin/sources/nope/sync", headers={**headers, "X-Remote-User": "ada"})
         assert r.status_code == 404
 
@@ -118,13 +118,13 @@ def test_verify_reports_drift_between_index_and_source(world: tuple[Services, Pa
 
 
 def test_verify_cli_exit_code(tmp_path: Path) -> None:
-    """`ragwarden verify` as an auditor runs it: exit 1 and the drifting document named."""
+    """`ragwarden verify` as an auditor runs it: exit 1 and the drifting document named (ingest and
+    verify need no users directory: they resolve nobody)."""
     corpus = tmp_path / "docs"
     corpus.mkdir()
     (corpus / ".acl.json").write_text('{"allow": ["group:staff"]}')
     (corpus / "a.txt").write_text("Ein Text ueber Zebrafinken.\n")
-    (tmp_path / "directory.yaml").write_text(DIRECTORY)
-    env = {"HF_HUB_OFFLINE": "1", "RAGWARDEN_DIRECTORY_FILE": str(tmp_path / "directory.yaml"), "PATH": "/usr/bin"}
+    env = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin"}
     cli = [sys.executable, "-m", "ragwarden.cli"]
     data = ["--data-dir", str(tmp_path / "data")]
 

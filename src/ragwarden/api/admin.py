@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import JSONResponse
 
 from ragwarden.acl.decision import is_admin
-from ragwarden.core.errors import ForbiddenError, NotFoundError, TransientError
+from ragwarden.core.errors import ConflictError, ForbiddenError, NotFoundError
 from ragwarden.core.models import AccessScope
 from ragwarden.services import Services
 from ragwarden.services.status import not_ready_reasons, source_status
@@ -44,7 +44,9 @@ def install_admin(app: FastAPI, services: Services) -> None:
         if scheduler is None:
             if services.state.sources.get(name) is None:
                 raise NotFoundError(f"no source named {name!r}")
-            raise TransientError("this process does not run syncs (serve --no-sync): ask the worker")
+            raise ConflictError(
+                "this process runs no syncs (serve --no-sync): run `ragwarden sync NAME` where the worker runs"
+            )
         return scheduler.request(name, kind, reason="admin").as_dict()
 
     @app.get("/readyz", tags=["ops"])

@@ -26,6 +26,7 @@ HTTP_STATUS: tuple[tuple[type[e.RagwardenError], int, bool], ...] = (
     (e.InvalidRequestError, 400, True),
     (e.AuthenticationError, 401, True),
     (e.ForbiddenError, 403, True),
+    (e.ConflictError, 409, True),
     (e.NotFoundError, 404, True),
     (e.DirectoryUnavailableError, 503, False),
     (e.TransientError, 503, False),

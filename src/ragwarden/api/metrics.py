@@ -98,11 +98,25 @@ class Metrics:
         self.sync_seconds.labels(source, kind, "success" if ok else "failure").observe(seconds)
 
 
+class Activity:
+    """When the last search, answer or document read arrived: the server folds fresh index points in
+    while nobody is asking (an Edge fold holds the interpreter, every request would wait)."""
+
+    def __init__(self) -> None:
+        self.last = float("-inf")
+
+    def touch(self) -> None:
+        self.last = time.monotonic()
+
+    def idle_for(self) -> float:
+        return time.monotonic() - self.last
+
+
 class MetricsMiddleware:
     """Times the search, answer and document endpoints and counts responses by status."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app, self.metrics = app, metrics
+    def __init__(self, app: ASGIApp, metrics: Metrics, activity: Activity) -> None:
+        self.app, self.metrics, self.activity = app, metrics, activity
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -110,6 +124,8 @@ class MetricsMiddleware:
             return
         path: str = scope.get("path", "")
         endpoint = next((name for prefix, name in TIMED_PATHS.items() if path.startswith(prefix)), None)
+        if endpoint is not None:
+            self.activity.touch()
         started = time.perf_counter()
         status = {"code": 500}
 
@@ -124,11 +140,13 @@ class MetricsMiddleware:
             self.metrics.responses.labels(str(status["code"])).inc()
             if endpoint is not None:
                 self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+                self.activity.touch()
 
 
 def install_metrics(app: FastAPI, services: Services) -> Metrics:
     metrics = Metrics(services)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    activity = services.extras.setdefault("activity", Activity())
+    app.add_middleware(MetricsMiddleware, metrics=metrics, activity=activity)
     token = services.settings.metrics_token
 
     @app.get("/metrics", tags=["ops"], include_in_schema=False)

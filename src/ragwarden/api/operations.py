@@ -10,7 +10,7 @@ from typing import Any
 
 from ragwarden.api.admin_channel import ChannelClient, socket_path
 from ragwarden.api.console import follow_job, print_sources, print_sync_report, print_verify, progress_bar
-from ragwarden.core.errors import NotFoundError
+from ragwarden.core.errors import ConfigurationError, NotFoundError
 from ragwarden.core.settings import Settings
 
 
@@ -21,6 +21,23 @@ def check_sources_file(settings: Settings) -> None:
         from ragwarden.core.sources import load_sources
 
         load_sources(Path(settings.sources_file), schemes=scheme_options())
+
+
+class _NoDirectory:
+    """Syncing resolves nobody: a source can be synced, verified or removed without a users directory."""
+
+    def resolve(self, user: str) -> Any:
+        raise ConfigurationError("this command resolves no users")
+
+    def describe(self, token: str) -> str:
+        return token
+
+
+def _services(settings: Settings) -> Any:
+    from ragwarden.services import build_services
+
+    needs_none = settings.directory_file is None and not settings.ad_host
+    return build_services(settings, directory=_NoDirectory()) if needs_none else build_services(settings)
 
 
 def _client(settings: Settings) -> ChannelClient | None:
@@ -40,10 +57,9 @@ def ingest(settings: Settings, location: str, name: str | None) -> int:
     client = _client(settings)
     if client is not None:
         return _handover(client, {"location": location} | ({"name": name} if name else {}), "ingest")
-    from ragwarden.services import build_services
     from ragwarden.services.sources import SourcePasses, registry_check, spec_for_location
 
-    services = build_services(settings)
+    services = _services(settings)
     try:
         spec = spec_for_location(services, location, name)
         if services.state.sources.get(spec.name) is None:
@@ -61,10 +77,9 @@ def sync_source(settings: Settings, name: str, kind: str) -> int:
     client = _client(settings)
     if client is not None:
         return _handover(client, {"source": name, "kind": kind}, f"sync {name}")
-    from ragwarden.services import build_services
     from ragwarden.services.sources import SourcePasses
 
-    services = build_services(settings)
+    services = _services(settings)
     try:
         record = services.state.sources.get(name)
         if record is None:
@@ -101,10 +116,9 @@ def remove_source(settings: Settings, name: str) -> int:
     if client is not None:
         result = client.submit({"remove": name})
     else:
-        from ragwarden.services import build_services
         from ragwarden.services.sources import forget_source
 
-        services = build_services(settings)
+        services = _services(settings)
         try:
             result = {"documents": forget_source(services, name)}
         finally:
@@ -119,10 +133,9 @@ def run_verify(settings: Settings, *, sample: int | None, source: str | None, as
     if client is not None:
         result = client.submit({"verify": True, "sample": sample, "source": source})
     else:
-        from ragwarden.services import build_services
         from ragwarden.services.verify import verify
 
-        services = build_services(settings)
+        services = _services(settings)
         try:
             result = verify(services, sample=sample, source=source).as_dict()
         finally:

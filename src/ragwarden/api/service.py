@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from typing import Any
 
 from ragwarden.api.admin_channel import ChannelServer, build_channel_app, socket_path
+from ragwarden.api.metrics import Activity
 from ragwarden.core.errors import InvalidRequestError, NotFoundError
 from ragwarden.ingestion.scheduler import Scheduler
 from ragwarden.ingestion.source_records import PASS_ACL, PASS_CONTENT
@@ -74,11 +76,52 @@ class SyncControl:
         return source_status(self._services.state, self._scheduler)
 
 
+class IdleFolder:
+    """Folds fresh points into the index (``settle``) when no request has come for a moment, or after
+    ``max_wait`` at the latest: a fold holds the interpreter, so a request arriving during one waits."""
+
+    def __init__(self, services: Services, quiet: float = 2.0, max_wait: float = 120.0) -> None:
+        self._index, self._quiet, self._max_wait = services.index, quiet, max_wait
+        self._activity: Any = services.extras.setdefault("activity", Activity())
+        self._due: float | None = None
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ragwarden-fold", daemon=True)
+        services.extras["settle"] = self.request  # syncs ask; this thread decides when
+
+    def request(self) -> None:
+        if self._due is None:
+            self._due = time.monotonic() + self._max_wait
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(0.5)
+            self._wake.clear()
+            due = self._due
+            if due is None or self._stop.is_set():
+                continue
+            if self._activity.idle_for() >= self._quiet or time.monotonic() >= due:
+                self._due = None
+                try:
+                    self._index.settle()
+                except Exception:  # noqa: BLE001 - the next sync asks again
+                    log.exception("folding fresh points into the index failed")
+
+
 class Background:
-    """The scheduler and the admin channel of one process, started and stopped together."""
+    """The scheduler, the admin channel and the idle folder of one process, started and stopped together."""
 
     def __init__(self, services: Services) -> None:
         specs = declared_sources(services)  # raises on a bad sources file, before anything starts
+        self.folder = IdleFolder(services)
         self.scheduler = build_scheduler(services, specs)
         self.channel = ChannelServer(
             socket_path(services.settings.data_dir), build_channel_app(SyncControl(services, self.scheduler))
@@ -86,10 +129,12 @@ class Background:
 
     def start(self) -> None:
         self.channel.start()
+        self.folder.start()
         self.scheduler.start()
 
     def stop(self) -> None:
         self.scheduler.stop()
+        self.folder.stop()
         self.channel.stop()
 
 

@@ -6,6 +6,7 @@
     │   └── DocumentTooLargeError
     ├── AuthenticationError         who is asking could not be established (401)
     ├── ForbiddenError              the caller is known but may not do this: administration (403)
+    ├── ConflictError               not here: e.g. a sync asked of an API process that runs none (409)
     ├── NotFoundError               no such thing *for this caller* (404; also hides forbidden documents)
     ├── AccessControlError          an ACL that cannot be read or is not understood (permanent: fail closed)
     ├── ItemError                   one document could not be processed (permanent for that item)
@@ -44,6 +45,10 @@ class AuthenticationError(RagwardenError):
 
 class ForbiddenError(RagwardenError):
     """The caller is known but may not do this (administration without an admin token)."""
+
+
+class ConflictError(RagwardenError):
+    """The request is sound but this process cannot serve it (it runs no syncs)."""
 
 
 class NotFoundError(RagwardenError):

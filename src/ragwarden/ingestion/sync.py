@@ -83,6 +83,7 @@ class SyncEngine:
         batch_chunks: int = 256,
         progress: Callable[[Iterable[SourceDocument | FailedItem]], Iterable[SourceDocument | FailedItem]]
         | None = None,
+        settle: Callable[[], None] | None = None,
     ) -> None:
         self._index = index
         self._embedder = embedder
@@ -90,6 +91,8 @@ class SyncEngine:
         self._make_chunks = make_chunks
         self._batch_chunks = batch_chunks
         self._progress = progress
+        # How fresh points get folded in: now (one-off runs), or when a server is idle (it passes its own).
+        self._settle_now = settle or index.settle
         index.ensure_collection(embedder.dimension)
 
     def sync(self, connector: Connector) -> SyncReport:
@@ -170,7 +173,7 @@ class SyncEngine:
         if report.added or report.updated or report.restamped or report.deleted:
             # Qdrant Edge has no background optimizer: fresh points are searched by brute force in a
             # small appendable segment, folded into HNSW only past a budget (no rebuild per change).
-            self._index.settle()
+            self._settle_now()
 
     def _prepare(
         self,

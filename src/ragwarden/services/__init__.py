@@ -61,6 +61,7 @@ class Services:
             self.extras["processor"],
             batch_chunks=max(self.settings.embedding_batch_size * 4, 64),
             progress=progress,
+            settle=self.extras.get("settle"),
         )
 
     def sync(self, connector: Connector, progress: Progress | None = None) -> SyncReport:
