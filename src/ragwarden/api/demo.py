@@ -14,7 +14,8 @@ def run_demo(*, host: str, port: int, data_dir: str | None, serve: bool) -> int:
     # On loopback the search page offers a user switcher (local mode); anywhere else requests must come
     # through an authenticating reverse proxy.
     mode = "local" if is_loopback(host) else "trusted-header"
-    settings = demo_settings(data_dir, host=host, port=port, auth_mode=mode)
+    # The demo serves its own corpus only: a RAGWARDEN_SOURCES_FILE in the environment would declare it away.
+    settings = demo_settings(data_dir, host=host, port=port, auth_mode=mode, sources_file=None)
     services = build_services(settings)
     try:
         print_sync_report(ingest_demo(services, progress_bar("demo corpus")))
@@ -55,9 +56,7 @@ def _sample_searches(services: Services) -> None:
 
 
 def _serve(services: Services) -> None:
-    import uvicorn
-
-    from ragwarden.api.app import create_app
+    from ragwarden.api.service import serve
 
     s = services.settings
     url = f"http://{s.host}:{s.port}"
@@ -73,4 +72,6 @@ def _serve(services: Services) -> None:
         '       -H \'Content-Type: application/json\' -d \'{"query": "Gehalt", "limit": 5}\'\n'
         "Stop with Ctrl+C.\n"
     )
-    uvicorn.run(create_app(services), host=s.host, port=s.port, log_level="warning")
+    # Served like any server: its scheduler re-reads the corpus' permissions, so the demo is not withheld
+    # as stale an hour after it started.
+    serve(services, log_level="warning")
