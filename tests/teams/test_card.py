@@ -65,3 +65,12 @@ def test_the_bots_mention_is_stripped_and_other_mentions_keep_their_names() -> N
                       "text": "<at>ragwarden</at>"}],
     })
     assert question_text(activity) == "what does Bernd Becker own?"
+
+
+def test_an_answer_while_sources_are_withheld_says_so_in_the_askers_language() -> None:
+    result = {"found": True, "language": "de", "answer": "Antwort", "citations": [], "sources_unavailable": True}
+    assert any("vorübergehend nicht verfügbar" in r["text"] for r in _runs(answer_card(result, group=False)))
+    missing = {"found": False, "language": "en", "sources_unavailable": True}
+    assert any("temporarily unavailable" in r["text"] for r in _runs(answer_card(missing, group=True)))
+    quiet = {"found": True, "language": "en", "answer": "A", "citations": []}
+    assert not any("unavailable" in r["text"] for r in _runs(answer_card(quiet, group=False)))
