@@ -163,3 +163,71 @@ def test_crash_mid_sync_resumes_without_loss_or_duplicates(world: World, monkeyp
     assert report.added + report.unchanged == 6
     assert world.index.count() == 6
     assert len(world.visible(HR, "Flamingo")) == 6
+
+
+class Crash(Exception):
+    """The process dies between an index write and its commit."""
+
+
+def crash_on(world: World, method: str) -> None:
+    """The next call of the checkpoint's ``method`` kills the pass: the index was written, the commit not."""
+    original = getattr(world.state, method)
+
+    def dying(*args: object, **kwargs: object) -> None:
+        setattr(world.state, method, original)
+        raise Crash(method)
+
+    setattr(world.state, method, dying)
+
+
+def test_a_crash_after_writing_a_new_document_then_its_deletion_leaves_nothing_behind(world: World) -> None:
+    write(world.root / "a" / "keep.txt", "Bleibt Albatros", {"allow": ["group:hr"]})
+    world.sync()
+    write(world.root / "a" / "neu.txt", "Neu Kormoran", {"allow": ["group:hr"]})
+    crash_on(world, "commit_documents")
+    with pytest.raises(Crash):
+        world.sync()
+    (world.root / "a" / "neu.txt").unlink()
+    world.sync()
+    assert world.visible(HR, "Kormoran") == set()
+    assert world.visible(HR, "Albatros") == {"a/keep.txt"}
+
+
+def test_a_crash_after_a_restamp_then_the_acl_reverted_keeps_the_right_acl(world: World) -> None:
+    """The leak case: the index holds a wider ACL than the source and the checkpoint says nothing changed."""
+    write(world.root / "a" / "akte.txt", "Akte Pelikan", {"allow": ["group:hr"]})
+    world.sync()
+    write(world.root / "a" / "akte.txt", "Akte Pelikan", {"allow": ["group:hr", "group:rnd"]})
+    crash_on(world, "commit_acls")
+    with pytest.raises(Crash):
+        world.sync()
+    write(world.root / "a" / "akte.txt", "Akte Pelikan", {"allow": ["group:hr"]})
+    world.sync()
+    assert world.visible(RND, "Pelikan") == set()
+    assert world.visible(HR, "Pelikan") == {"a/akte.txt"}
+
+
+def test_a_crash_after_rewriting_a_document_then_the_edit_reverted_serves_the_source_text(world: World) -> None:
+    write(world.root / "a" / "text.txt", "Alter Text Flamingo", {"allow": ["group:hr"]})
+    world.sync()
+    write(world.root / "a" / "text.txt", "Neuer Text Kranich", {"allow": ["group:hr"]})
+    crash_on(world, "commit_documents")
+    with pytest.raises(Crash):
+        world.sync()
+    write(world.root / "a" / "text.txt", "Alter Text Flamingo", {"allow": ["group:hr"]})
+    world.sync()
+    assert world.visible(HR, "Kranich") == set()
+    assert world.visible(HR, "Flamingo") == {"a/text.txt"}
+
+
+def test_a_crash_after_deleting_then_the_file_restored_brings_it_back(world: World) -> None:
+    write(world.root / "a" / "weg.txt", "Verschwunden Storch", {"allow": ["group:hr"]})
+    world.sync()
+    moved = world.root.parent / "weg.txt"
+    (world.root / "a" / "weg.txt").rename(moved)
+    crash_on(world, "remove")
+    with pytest.raises(Crash):
+        world.sync()
+    moved.rename(world.root / "a" / "weg.txt")
+    world.sync()
+    assert world.visible(HR, "Storch") == {"a/weg.txt"}

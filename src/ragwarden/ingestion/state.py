@@ -1,7 +1,9 @@
 """The sync checkpoint: what is in the index, per document, committed after the index write.
 
-A crash between the index write and the commit leaves the document "not yet committed": the next run
-re-processes it, and because point ids are deterministic the rewrite neither loses nor duplicates it.
+Before the index is touched for a document, the document is marked *in flight*; the commit of its new
+state clears the mark in the same transaction. A crash between the two leaves the mark: the next pass
+first removes every in-flight document from the index and the checkpoint, then indexes it afresh from
+the source. Whatever the index did in that gap (a write, a re-stamp, a delete) is never trusted.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
 CREATE INDEX IF NOT EXISTS documents_uri ON documents(source_uri);
+CREATE TABLE IF NOT EXISTS in_flight (
+    doc_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS failures (
     source TEXT NOT NULL,
     source_uri TEXT NOT NULL,
@@ -156,6 +162,7 @@ class StateStore:
                 "DELETE FROM failures WHERE source = ? AND source_uri = ?",
                 [(doc.source, doc.source_uri) for doc, _ in written],
             )
+            self._db.executemany("DELETE FROM in_flight WHERE doc_id = ?", [(doc.doc_id,) for doc, _ in written])
 
     def commit_acls(self, changes: list[tuple[str, AccessControl]]) -> None:
         with self._lock, self._db:
@@ -163,10 +170,26 @@ class StateStore:
                 "UPDATE documents SET acl_version = ?, acl_json = ? WHERE doc_id = ?",
                 [(acl.version, _acl_json(acl), doc_id) for doc_id, acl in changes],
             )
+            self._db.executemany("DELETE FROM in_flight WHERE doc_id = ?", [(d,) for d, _ in changes])
 
     def remove(self, doc_ids: list[str]) -> None:
         with self._lock, self._db:
             self._db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
+            self._db.executemany("DELETE FROM in_flight WHERE doc_id = ?", [(d,) for d in doc_ids])
+
+    def begin_writes(self, source: str, doc_ids: list[str]) -> None:
+        """Mark documents whose index points are about to change (cleared by their commit)."""
+        if doc_ids:
+            with self._lock, self._db:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO in_flight VALUES (?, ?)", [(d, source) for d in doc_ids]
+                )
+
+    def in_flight(self, source: str) -> list[str]:
+        """Documents a crashed pass was changing: neither their index points nor their row can be trusted."""
+        with self._lock:
+            rows = self._db.execute("SELECT doc_id FROM in_flight WHERE source = ?", (source,)).fetchall()
+        return sorted(doc_id for (doc_id,) in rows)
 
     def record_failure(self, source: str, item: FailedItem) -> None:
         with self._lock, self._db:

@@ -93,11 +93,13 @@ class SyncEngine:
         self._progress = progress
         # How fresh points get folded in: now (one-off runs), or when a server is idle (it passes its own).
         self._settle_now = settle or index.settle
+        self._source = ""  # the source of the pass under way
         index.ensure_collection(embedder.dimension)
 
     def sync(self, connector: Connector) -> SyncReport:
         started = time.perf_counter()
         report = SyncReport(connector.source)
+        self._recover(connector.source)
         known = self._state.documents(connector.source)
         seen: set[str] = set()
         failed_uris: set[str] = set()
@@ -137,6 +139,7 @@ class SyncEngine:
         without reading content. Documents the index does not hold yet wait for the content sync."""
         started = time.perf_counter()
         report = SyncReport(connector.source)
+        self._recover(connector.source)
         known = self._state.documents(connector.source)
         seen: set[str] = set()
         restamps: dict[str, AccessControl] = {}
@@ -162,9 +165,20 @@ class SyncEngine:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _recover(self, source: str) -> None:
+        """Documents a crashed pass was changing leave the index and the checkpoint; this pass indexes
+        them afresh from the source, whatever state the crash left their points in."""
+        self._source = source
+        doubtful = self._state.in_flight(source)
+        if doubtful:
+            log.warning("source %s: %d documents were mid-write at a crash; re-indexing them", source, len(doubtful))
+            self._index.delete_documents(doubtful)
+            self._state.remove(doubtful)
+
     def _remove_gone(self, gone: set[str], report: SyncReport) -> None:
         """Documents the source no longer has (or no longer lets us read) leave the index."""
         if gone:
+            self._state.begin_writes(self._source, sorted(gone))
             self._index.delete_documents(sorted(gone))
             self._state.remove(sorted(gone))
             report.deleted += len(gone)
@@ -203,6 +217,7 @@ class SyncEngine:
         vectors = self._embedder.embed_batch([embedding_text(c) for c in chunks]) if chunks else []
         by_chunk = iter(vectors)
         points = [IndexedChunk(c.chunk_id, list(next(by_chunk)), embedding_text(c), c.payload()) for c in chunks]
+        self._state.begin_writes(self._source, [p.doc.doc_id for p in pending])
         # New chunks overwrite the old ones in place (point ids derive from doc id and position), then
         # the surplus of a document that shrank goes: a replaced document is never missing nor twice.
         self._index.upsert(points)
@@ -223,6 +238,7 @@ class SyncEngine:
         by_acl: dict[AccessControl, list[str]] = defaultdict(list)
         for doc_id, acl in restamps.items():
             by_acl[acl].append(doc_id)
+        self._state.begin_writes(self._source, list(restamps))
         for acl, doc_ids in by_acl.items():
             self._index.restamp_acl(doc_ids, acl)
         self._state.commit_acls(list(restamps.items()))
@@ -245,6 +261,7 @@ class SyncEngine:
         stale = self._state.by_uri(source, item.source_uri)
         if stale is not None:
             # Its ACL or content can no longer be read: the old copy must not stay visible.
+            self._state.begin_writes(source, [stale.doc_id])
             self._index.delete_documents([stale.doc_id])
             self._state.remove([stale.doc_id])
             seen.add(stale.doc_id)
