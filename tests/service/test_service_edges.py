@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ragwarden.api.app import create_app
-from ragwarden.core.models import AccessScope
+from ragwarden.core.models import AccessControl, AccessScope, Chunk, IndexedChunk
 from ragwarden.core.settings import load_settings
 from ragwarden.evaluation.live_server import PROXY_SECRET, free_port
 from ragwarden.services import Services, build_services
@@ -115,6 +115,16 @@ def test_verify_reports_drift_between_index_and_source(world: tuple[Services, Pa
     assert "group:hr" in problems["a.txt"] and "gone" in problems["b.txt"]
     services.engine().sync_acls(services.folder_connector(corpus, source="docs"))
     assert verify(services).drift == []
+
+
+def test_verify_reports_what_the_index_holds_but_nobody_recorded(world: tuple[Services, Path]) -> None:
+    """A point left behind (a crash, a bug) is drift, found from the index side too."""
+    services, _ = world
+    chunk = Chunk("f" * 32, 0, "Verwaist Eisvogel", AccessControl(frozenset({"group:staff"})), title="x")
+    payload = {**chunk.payload(), "source": "docs", "path": "verwaist.txt"}
+    services.index.upsert([IndexedChunk(chunk.chunk_id, services.embedder.embed_batch(["x"])[0], "x", payload)])
+    problems = {d["doc"]: d["problem"] for d in verify(services).drift}
+    assert "not recorded" in problems["verwaist.txt"]
 
 
 def test_verify_cli_exit_code(tmp_path: Path) -> None:

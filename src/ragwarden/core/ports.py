@@ -82,6 +82,9 @@ class VectorIndex(Protocol):
         overwrites chunk i) and then drops the surplus here: the document is never missing nor twice.
         """
 
+    def held_documents(self, source: str) -> dict[str, tuple[int, str]]:
+        """Per document of ``source`` in the index: (chunks, path), no text: for ``verify``."""
+
     def document_acls(self, doc_ids: Sequence[str]) -> dict[str, set[AccessControl]]:
         """The ACLs the index holds for these documents (ACL fields only, never text): for ``verify``."""
 

@@ -232,6 +232,10 @@ class QdrantEdgeIndex:
         """ACL fields only (never text), for ``ragwarden verify``."""
         return edge_requests.held_acls(self._shard, doc_ids) if self._shard is not None else {}
 
+    def held_documents(self, source: str) -> dict[str, tuple[int, str]]:
+        """Chunk count and path per document of ``source`` (no text), for ``ragwarden verify``."""
+        return edge_requests.held_documents(self._shard, source) if self._shard is not None else {}
+
     def restamp_acl(self, doc_ids: Sequence[str], acl: AccessControl) -> None:
         import qdrant_edge as q
 

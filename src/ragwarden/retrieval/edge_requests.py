@@ -110,6 +110,21 @@ def held_acls(shard: Any, doc_ids: Sequence[str]) -> dict[str, set[AccessControl
     return held
 
 
+def held_documents(shard: Any, source: str) -> dict[str, tuple[int, str]]:
+    """Per document of ``source`` in the index: how many chunks, and its path (no text is read)."""
+    import qdrant_edge as q
+
+    held: dict[str, tuple[int, str]] = {}
+    fields = q.PayloadSelector.Include([filters.DOC_ID, "path"])
+    selector = q.Filter(must=[q.FieldCondition(key=filters.SOURCE, match=q.MatchAny(any=[source]))])
+    for record in scroll_records(shard, selector, fields):
+        payload = record.payload or {}
+        doc_id = str(payload[filters.DOC_ID])
+        count, _ = held.get(doc_id, (0, ""))
+        held[doc_id] = (count + 1, str(payload.get("path") or ""))
+    return held
+
+
 def create_payload_indexes(shard: Any) -> None:
     """Every field we filter on gets its index (creating an existing one again changes nothing)."""
     import qdrant_edge as q

@@ -183,6 +183,30 @@ class QdrantServerIndex:
                     break
         return held
 
+    def held_documents(self, source: str) -> dict[str, tuple[int, str]]:
+        from qdrant_client import models as m
+
+        held: dict[str, tuple[int, str]] = {}
+        if not self._exists():
+            return held
+        selector = m.Filter(must=[m.FieldCondition(key=filters.SOURCE, match=m.MatchAny(any=[source]))])
+        offset: Any = None
+        while True:
+            records, offset = self._client.scroll(
+                self._collection,
+                scroll_filter=selector,
+                limit=1000,
+                offset=offset,
+                with_payload=m.PayloadSelectorInclude(include=[filters.DOC_ID, "path"]),
+            )
+            for r in records:
+                payload = r.payload or {}
+                doc_id = str(payload[filters.DOC_ID])
+                count, _ = held.get(doc_id, (0, ""))
+                held[doc_id] = (count + 1, str(payload.get("path") or ""))
+            if offset is None:
+                return held
+
     def settle(self) -> None:
         """Nothing to do: the server's background optimizer folds fresh points in by itself."""
 

@@ -54,6 +54,7 @@ def verify(services: Services, *, sample: int | None = None, source: str | None 
             report.add(name, "*", f"the source cannot be read: {exc}")
             continue
         known = services.state.documents(name)
+        _unrecorded(report, name, known, services.index.held_documents(name))
         ids = sorted(known)
         if sample is not None and sample < len(ids):
             ids = sorted(random.sample(ids, sample))  # noqa: S311 - a sample, not a secret
@@ -65,6 +66,16 @@ def verify(services: Services, *, sample: int | None = None, source: str | None 
             if problem:
                 report.add(name, where, problem)
     return report
+
+
+def _unrecorded(report: VerifyReport, source: str, known: dict[str, Any], held: dict[str, tuple[int, str]]) -> None:
+    """What the index holds that the checkpoint does not know, or in another number of chunks."""
+    for doc_id, (chunks, path) in sorted(held.items()):
+        record = known.get(doc_id)
+        if record is None:
+            report.add(source, path or doc_id, f"the index holds {chunks} chunks of a document not recorded as indexed")
+        elif chunks != record.chunk_count:
+            report.add(source, path or doc_id, f"the index holds {chunks} chunks, {record.chunk_count} recorded")
 
 
 def _source_acls(connector: Any) -> tuple[dict[str, AccessControl], set[str]]:
