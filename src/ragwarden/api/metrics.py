@@ -104,12 +104,19 @@ class Activity:
 
     def __init__(self) -> None:
         self.last = float("-inf")
+        self.in_flight = 0  # changed on the event loop only; read from sync threads
 
     def touch(self) -> None:
         self.last = time.monotonic()
 
     def idle_for(self) -> float:
-        return time.monotonic() - self.last
+        return 0.0 if self.in_flight else time.monotonic() - self.last
+
+    def yield_to_requests(self, longest: float = 1.0) -> None:
+        """A sync's pace: wait (at most ``longest``) while searches or answers are being served."""
+        deadline = time.monotonic() + longest
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.005)
 
 
 class MetricsMiddleware:
@@ -126,6 +133,7 @@ class MetricsMiddleware:
         endpoint = next((name for prefix, name in TIMED_PATHS.items() if path.startswith(prefix)), None)
         if endpoint is not None:
             self.activity.touch()
+            self.activity.in_flight += 1
         started = time.perf_counter()
         status = {"code": 500}
 
@@ -140,6 +148,7 @@ class MetricsMiddleware:
             self.metrics.responses.labels(str(status["code"])).inc()
             if endpoint is not None:
                 self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+                self.activity.in_flight -= 1
                 self.activity.touch()
 
 

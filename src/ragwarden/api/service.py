@@ -87,6 +87,7 @@ class IdleFolder:
         self._wake, self._stop = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=self._run, name="ragwarden-fold", daemon=True)
         services.extras["settle"] = self.request  # syncs ask; this thread decides when
+        services.extras["pace"] = self._activity.yield_to_requests  # syncs embed between requests
 
     def request(self) -> None:
         if self._due is None:

@@ -263,9 +263,11 @@ class Scheduler:
             spec = entry.spec
             if job.state == "done":
                 entry.failures = 0
-                entry.due[PASS_ACL] = now + spec.acl_interval
+                # Intervals run from start to start: a pass that takes a while does not stretch the
+                # period (permissions are as old as the start of the pass that read them).
+                entry.due[PASS_ACL] = max(now, job.started + spec.acl_interval)
                 if job.kind == PASS_CONTENT:
-                    entry.due[PASS_CONTENT] = now + spec.content_interval
+                    entry.due[PASS_CONTENT] = max(now, job.started + spec.content_interval)
                     covered = entry.queued.pop(PASS_ACL, None)  # a content sync re-read every ACL
                     if covered is not None and covered.created <= job.started:
                         covered.report, covered.state = job.report, "done"

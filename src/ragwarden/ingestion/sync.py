@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 ChunkMaker = Callable[[SourceDocument, bytes], list[Chunk]]
 
+#: Chunks embedded between two looks at the search traffic while serving (≈ 0.2 s of CPU on 2 cores).
+PACED_SLICE = 16
+
 
 class AclConnector(Protocol):
     """A connector that can read permissions without content (both built-in connectors can)."""
@@ -84,6 +87,7 @@ class SyncEngine:
         progress: Callable[[Iterable[SourceDocument | FailedItem]], Iterable[SourceDocument | FailedItem]]
         | None = None,
         settle: Callable[[], None] | None = None,
+        pace: Callable[[], None] | None = None,
     ) -> None:
         self._index = index
         self._embedder = embedder
@@ -94,6 +98,9 @@ class SyncEngine:
         # How fresh points get folded in: now (one-off runs), or when a server is idle (it passes its own).
         self._settle_now = settle or index.settle
         self._source = ""  # the source of the pass under way
+        # A serving process passes ``pace``: embedding goes in small slices and waits between them while
+        # searches are in flight, so a long sync does not hold the cores a search needs.
+        self._pace = pace
         index.ensure_collection(embedder.dimension)
 
     def sync(self, connector: Connector) -> SyncReport:
@@ -214,7 +221,7 @@ class SyncEngine:
         # A narrowed ACL reaches the old points first: a revocation never waits for the embedder.
         self._restamp({p.doc.doc_id: p.doc.acl for p in replaced if p.previous_acl != p.doc.acl}, None)
         chunks = [c for p in pending for c in p.chunks]
-        vectors = self._embedder.embed_batch([embedding_text(c) for c in chunks]) if chunks else []
+        vectors = self._embed([embedding_text(c) for c in chunks])
         by_chunk = iter(vectors)
         points = [IndexedChunk(c.chunk_id, list(next(by_chunk)), embedding_text(c), c.payload()) for c in chunks]
         self._state.begin_writes(self._source, [p.doc.doc_id for p in pending])
@@ -230,6 +237,15 @@ class SyncEngine:
             else:
                 report.added += 1
         report.chunks_written += len(points)
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        if self._pace is None:
+            return self._embedder.embed_batch(texts) if texts else []
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), PACED_SLICE):
+            self._pace()
+            vectors.extend(self._embedder.embed_batch(texts[start : start + PACED_SLICE]))
+        return vectors
 
     def _restamp(self, restamps: dict[str, AccessControl], report: SyncReport | None) -> None:
         """Permission changes go out in batches as they are found, not after all content work."""

@@ -62,6 +62,7 @@ class Services:
             batch_chunks=max(self.settings.embedding_batch_size * 4, 64),
             progress=progress,
             settle=self.extras.get("settle"),
+            pace=self.extras.get("pace"),
         )
 
     def sync(self, connector: Connector, progress: Progress | None = None) -> SyncReport:
