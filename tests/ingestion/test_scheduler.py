@@ -100,3 +100,23 @@ def test_an_unknown_source_is_not_found() -> None:
     scheduler = Scheduler(Runner())
     with pytest.raises(NotFoundError):
         scheduler.request("nope")
+
+
+def test_a_permission_pass_that_took_out_crashed_documents_brings_a_content_sync_forward() -> None:
+    """A permission pass cannot re-add what its crash recovery removed: the content sync comes at once."""
+
+    class Recovering(Runner):
+        def run(self, spec: SourceSpec, kind: str, progress: Callable[[Iterable[Any]], Iterable[Any]]) -> SyncReport:
+            report = super().run(spec, kind, progress)
+            report.recovered = 1 if kind == "acl" and len(self.runs) == 1 else 0
+            return report
+
+    runner = Recovering(seconds=0.01)
+    scheduler = Scheduler(runner, workers=1)
+    scheduler.add(spec("a"), content_due=3600, acl_due=0)
+    scheduler.start()
+    try:
+        time.sleep(0.5)
+    finally:
+        scheduler.stop()
+    assert runner.runs[:2] == [("a", "acl"), ("a", "content")]

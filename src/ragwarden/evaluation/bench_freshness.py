@@ -25,6 +25,7 @@ is missed or a check fails.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import math
 import random
@@ -550,7 +551,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.docs < 10 or args.changes < 1 or args.rate <= 0 or args.acl_interval <= 0:
         raise SystemExit("need --docs >= 10, --changes >= 1, --rate > 0 and --acl-interval > 0")
     if not args.no_cache:
-        return run(args, Workspace(args.cache_dir / f"freshness-v{CORPUS_VERSION}-{args.docs}", args.docs))
+        base = args.cache_dir / f"freshness-v{CORPUS_VERSION}-{args.docs}"
+        base.mkdir(parents=True, exist_ok=True)
+        with (base / "lock").open("w") as lock:
+            try:  # two runs would share run/ (it sits where the index says the source is)
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise SystemExit(f"another `bench freshness` uses {base}: wait for it, or pass --no-cache") from None
+            return run(args, Workspace(base, args.docs))
     with tempfile.TemporaryDirectory(prefix="ragwarden-bench-freshness-") as scratch:
         return run(args, Workspace(Path(scratch), args.docs))
 

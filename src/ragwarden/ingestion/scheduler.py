@@ -274,6 +274,8 @@ class Scheduler:
                         covered.finished.set()
                     elif covered is not None:
                         entry.queued[PASS_ACL] = covered
+                elif job.report is not None and job.report.recovered:
+                    entry.due[PASS_CONTENT] = now  # a permission pass cannot re-add what it took out
             else:
                 entry.failures += 1
                 base, cap = self._backoff

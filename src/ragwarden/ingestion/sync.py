@@ -24,8 +24,6 @@ log = logging.getLogger(__name__)
 
 ChunkMaker = Callable[[SourceDocument, bytes], list[Chunk]]
 
-#: Chunks embedded between two looks at the search traffic while serving (≈ 0.2 s of CPU on 2 cores).
-PACED_SLICE = 16
 
 
 class AclConnector(Protocol):
@@ -46,6 +44,7 @@ class SyncReport:
     unchanged: int = 0
     deleted: int = 0
     chunks_written: int = 0
+    recovered: int = 0  # documents a crashed pass left in flight, taken out to be indexed afresh
     failed: list[FailedItem] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -87,7 +86,7 @@ class SyncEngine:
         progress: Callable[[Iterable[SourceDocument | FailedItem]], Iterable[SourceDocument | FailedItem]]
         | None = None,
         settle: Callable[[], None] | None = None,
-        pace: Callable[[], None] | None = None,
+        pace: Callable[[], int] | None = None,
     ) -> None:
         self._index = index
         self._embedder = embedder
@@ -98,15 +97,16 @@ class SyncEngine:
         # How fresh points get folded in: now (one-off runs), or when a server is idle (it passes its own).
         self._settle_now = settle or index.settle
         self._source = ""  # the source of the pass under way
-        # A serving process passes ``pace``: embedding goes in small slices and waits between them while
-        # searches are in flight, so a long sync does not hold the cores a search needs.
+        # A serving process passes ``pace``: it waits while searches are in flight and says how many chunks
+        # to embed next (few while searches come in, since a query's embedding waits for the slice under
+        # way; many when quiet), so a long sync does not hold the cores and the model a search needs.
         self._pace = pace
         index.ensure_collection(embedder.dimension)
 
     def sync(self, connector: Connector) -> SyncReport:
         started = time.perf_counter()
         report = SyncReport(connector.source)
-        self._recover(connector.source)
+        report.recovered = self._recover(connector.source)
         known = self._state.documents(connector.source)
         seen: set[str] = set()
         failed_uris: set[str] = set()
@@ -146,7 +146,7 @@ class SyncEngine:
         without reading content. Documents the index does not hold yet wait for the content sync."""
         started = time.perf_counter()
         report = SyncReport(connector.source)
-        self._recover(connector.source)
+        report.recovered = self._recover(connector.source)
         known = self._state.documents(connector.source)
         seen: set[str] = set()
         restamps: dict[str, AccessControl] = {}
@@ -172,7 +172,7 @@ class SyncEngine:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _recover(self, source: str) -> None:
+    def _recover(self, source: str) -> int:
         """Documents a crashed pass was changing leave the index and the checkpoint; this pass indexes
         them afresh from the source, whatever state the crash left their points in."""
         self._source = source
@@ -181,6 +181,7 @@ class SyncEngine:
             log.warning("source %s: %d documents were mid-write at a crash; re-indexing them", source, len(doubtful))
             self._index.delete_documents(doubtful)
             self._state.remove(doubtful)
+        return len(doubtful)
 
     def _remove_gone(self, gone: set[str], report: SyncReport) -> None:
         """Documents the source no longer has (or no longer lets us read) leave the index."""
@@ -242,9 +243,9 @@ class SyncEngine:
         if self._pace is None:
             return self._embedder.embed_batch(texts) if texts else []
         vectors: list[list[float]] = []
-        for start in range(0, len(texts), PACED_SLICE):
-            self._pace()
-            vectors.extend(self._embedder.embed_batch(texts[start : start + PACED_SLICE]))
+        while len(vectors) < len(texts):
+            size = max(1, self._pace())
+            vectors.extend(self._embedder.embed_batch(texts[len(vectors) : len(vectors) + size]))
         return vectors
 
     def _restamp(self, restamps: dict[str, AccessControl], report: SyncReport | None) -> None:
