@@ -146,18 +146,9 @@ class SmbConnector:
         """The root folder, opened for listing on a session in the caller's own ``connection_cache`` (never
         this connector's: the change watcher's long-pending requests must not block scans). Returns the open
         ``smbclient`` directory handle; the caller closes it and resets its cache."""
-        import smbclient
         from smbclient._io import SMBDirectoryIO
 
-        smbclient.register_session(
-            self._server,
-            username=self._username,
-            password=_secret(self._password),
-            port=self._port,
-            auth_protocol=self._auth_protocol,
-            connection_cache=connection_cache,
-            connection_timeout=timeout,
-        )
+        self._register(connection_cache, connection_timeout=timeout)
         handle = SMBDirectoryIO(
             self._unc(""), mode="r", share_access="rwd", connection_cache=connection_cache, port=self._port
         )
@@ -175,20 +166,25 @@ class SmbConnector:
     def _kwargs(self) -> dict[str, Any]:
         return {"connection_cache": self._cache, "port": self._port}
 
+    def _register(self, connection_cache: dict[str, Any], **options: Any) -> None:
+        """A session with this connector's credentials in ``connection_cache``."""
+        import smbclient
+
+        smbclient.register_session(
+            self._server,
+            username=self._username,
+            password=_secret(self._password),
+            port=self._port,
+            auth_protocol=self._auth_protocol,
+            connection_cache=connection_cache,
+            **options,
+        )
+
     def _connect(self) -> None:
         if self._registered:
             return
-        import smbclient
-
         try:
-            smbclient.register_session(
-                self._server,
-                username=self._username,
-                password=_secret(self._password),
-                port=self._port,
-                auth_protocol=self._auth_protocol,
-                connection_cache=self._cache,
-            )
+            self._register(self._cache)
         except Exception as exc:  # noqa: BLE001 - a bad server or credentials stop the whole run
             raise ConfigurationError(f"cannot connect to \\\\{self._server}\\{self._share}: {_why(exc)}") from exc
         self._registered = True
