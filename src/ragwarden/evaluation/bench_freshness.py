@@ -3,7 +3,8 @@ of a real ``ragwarden serve``, while it answers a steady query load.
 
 The corpus: ``--docs`` small text files, each with a made-up word of its own, in departments whose
 ``.acl.json`` admit one group each; one user per department. Corpus and first ingest (real embedder)
-are cached under ``--cache-dir`` and copied per run, so a re-run does not ingest again.
+are cached under ``--cache-dir`` and copied per run, so a re-run does not ingest again (unless the
+code that writes the index and the state changed since).
 
 1. Change -> visible/gone, ``--changes`` times per kind, at random moments, under ``--rate`` searches/s:
    - *watch* (inotify; periodic passes 1 h apart, so only the watcher acts): a file's own sidecar
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import hashlib
 import json
 import math
 import random
@@ -118,6 +120,19 @@ class Corpus:
             path.write_text(self.text(n))
 
 
+def code_fingerprint() -> str:
+    """The cached ingest stands for the code that made it (index layout, state schema, chunking): a
+    hash of the packages that write them; other code ingests again."""
+    import ragwarden
+
+    package, digest = Path(ragwarden.__file__).parent, hashlib.sha256()
+    for path in sorted(
+        p for part in ("core", "connectors", "ingestion", "retrieval") for p in (package / part).rglob("*.py")
+    ):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def directory_yaml() -> str:
     users = "".join(f"  u-{d}: {{groups: [{d}]}}\n" for d in DEPARTMENTS)
     groups = "".join(f"  {d}: {{}}\n" for d in DEPARTMENTS)
@@ -142,11 +157,14 @@ class Workspace:
 
     def prepare(self, cache: bool) -> tuple[float, bool] | None:
         """Seconds of the first ingest and whether the cache had it; None: left to the first server."""
-        pristine = self.base / "pristine"
+        pristine, made_by = self.base / "pristine", code_fingerprint()
         shutil.rmtree(self.run, ignore_errors=True)
-        if cache and (pristine / "meta.json").is_file():
+        meta = json.loads((pristine / "meta.json").read_text()) if (pristine / "meta.json").is_file() else {}
+        if cache and meta.get("code") == made_by:
             shutil.copytree(pristine, self.run, ignore=shutil.ignore_patterns("meta.json"))
-            return float(json.loads((pristine / "meta.json").read_text())["ingest_seconds"]), True
+            return float(meta["ingest_seconds"]), True
+        if cache and meta:
+            print("the cached ingest was made by other code: ingesting again", flush=True)
         print(f"writing {self.docs} documents in {self.run} ...", flush=True)
         self.corpus.write()
         (self.run / "directory.yaml").write_text(directory_yaml())
@@ -160,7 +178,7 @@ class Workspace:
             raise RuntimeError(f"the first ingest failed:\n{done.stderr[-3000:]}")
         shutil.rmtree(pristine, ignore_errors=True)
         shutil.copytree(self.run, self.base / "pristine.tmp", ignore=shutil.ignore_patterns("*.sock", "*.log"))
-        (self.base / "pristine.tmp" / "meta.json").write_text(json.dumps({"ingest_seconds": seconds}))
+        (self.base / "pristine.tmp" / "meta.json").write_text(json.dumps({"ingest_seconds": seconds, "code": made_by}))
         (self.base / "pristine.tmp").rename(pristine)
         return seconds, False
 
@@ -318,6 +336,9 @@ class Results:
     latencies: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     checks: list[tuple[str, bool]] = field(default_factory=list)
     load: list[float] = field(default_factory=list)
+    # (seconds since the start, what, seconds it took): changes and searches, for a look at drift
+    timeline: list[tuple[float, str, float]] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
     idle: list[float] = field(default_factory=list)
     syncing: list[float] = field(default_factory=list)
     sync_seconds: float = 0.0
@@ -335,7 +356,7 @@ class Results:
             "latencies": {f"{mode} / {kind}": values for (mode, kind), values in self.latencies.items()},
             "idle": self.idle,
             "syncing": self.syncing,
-            "load": self.load,
+            "timeline": self.timeline,
             "sync_seconds": self.sync_seconds,
             "server_start": self.server_start,
             "passes": {mode: {"/".join(k): v for k, v in p.items()} for mode, p in self.passes.items()},
@@ -387,6 +408,7 @@ def changes_phase(
                     continue
                 seen.append(f"{kind} {seconds:.1f}")
                 results.latencies.setdefault((mode, kind), []).append(seconds)
+                results.timeline.append((time.monotonic() - results.started - seconds, f"{mode} / {kind}", seconds))
                 results.check(f"{name} seen within {timeout:g} s", math.isfinite(seconds))
                 if not probe.appears and math.isfinite(seconds):
                     stays = not any(client.shows(probe.user, probe.query, probe.path) for _ in range(3))
@@ -442,6 +464,7 @@ def run_server(
             started = time.monotonic()
             body(server, load)
             results.load += load.between(started, time.monotonic())
+            results.timeline += [(at - results.started, "search", s) for at, s in load.samples]
         client = Client(server)
         results.passes[mode] = passes = client.passes()
         client.close()
