@@ -112,3 +112,32 @@ def test_loads_and_embeds_offline_without_touching_the_network() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "DIM 384 ATTEMPTS []" in result.stdout
+
+
+def test_a_replica_embeds_alike_on_its_own_cores_without_changing_the_original(
+    real_embedder: SentenceTransformerEmbedder,
+) -> None:
+    """A serving process embeds a sync's chunks on a replica: same vectors, its own core count, and
+    the count it uses in its thread never becomes the one a search's thread embeds with."""
+    import threading
+
+    import torch
+
+    replica = real_embedder.replica(threads=1)
+    assert replica.model is not real_embedder.model and replica.model_id == real_embedder.model_id
+    text = "Wie viele Urlaubstage kann ich übertragen?"
+    assert _cos(replica.embed_batch([text])[0], real_embedder.embed_batch([text])[0]) > 0.999
+
+    seen: dict[str, int] = {}
+
+    def embed(name: str, embedder: SentenceTransformerEmbedder) -> None:
+        embedder.embed_batch([text])
+        seen[name] = torch.get_num_threads()
+
+    for name, embedder in (("sync", replica), ("search", real_embedder)):
+        worker = threading.Thread(target=embed, args=(name, embedder))
+        worker.start()
+        worker.join()
+    assert seen == {"sync": 1, "search": real_embedder.threads}
+    with pytest.raises(ConfigurationError):
+        real_embedder.replica(threads=0)

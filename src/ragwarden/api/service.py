@@ -145,6 +145,8 @@ def serve(services: Services, *, sync: bool = True, log_level: str = "info") -> 
     from ragwarden.api.app import create_app
 
     background = Background(services) if sync else None
+    if background is not None:
+        services.separate_sync_embedder()
     app = create_app(services)
     app.state.scheduler = background.scheduler if background else None
     if background is not None:

@@ -72,7 +72,12 @@ class SentenceTransformerEmbedder:
 
     ``precision="auto"`` runs bfloat16 on CPUs with native BF16 and float32 elsewhere; the vectors
     agree to a cosine of >= 0.998, so both share one ``model_id`` (an index needs no re-embedding
-    when it moves between machines). ``threads`` sets torch's intra-op threads (process-wide).
+    when it moves between machines).
+
+    ``threads`` is how many cores one ``embed_batch`` call may use (default: torch's own choice at
+    load). It is applied on every call, in the calling thread: torch keeps the count per thread and
+    hands a new thread whatever was set last anywhere, so a serving process can run a sync's embedder
+    on one core while searches embed their queries with all of them.
     """
 
     def __init__(
@@ -95,7 +100,10 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.precision: Literal["float32", "bfloat16"] = _resolve_precision(precision)
         self._lock = threading.Lock()
-        self._model = _load(self._path, self.precision, threads)
+        if threads is not None and threads < 1:
+            raise ConfigurationError("embedding threads must be at least 1")
+        self._model = _load(self._path, self.precision)
+        self.threads = threads or _torch_threads()
         self._dimension = int(self._model.get_embedding_dimension())
 
     @property
@@ -115,6 +123,13 @@ class SentenceTransformerEmbedder:
         """The loaded ``SentenceTransformer`` (for tools that must run the very same model)."""
         return self._model
 
+    def replica(self, threads: int) -> SentenceTransformerEmbedder:
+        """A second copy of this model (own weights, tokenizer and lock; ~90 MB for the default) that
+        runs on ``threads`` cores: a serving process embeds a sync's chunks on it, so a query's
+        embedding never queues behind a sync's batch."""
+        path = None if self._shipped else self._path
+        return SentenceTransformerEmbedder(path, batch_size=self.batch_size, precision=self.precision, threads=threads)
+
     def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
         """Unit vectors for ``texts`` in order; one ``encode`` call, so batches are length-sorted."""
         if not texts:
@@ -122,6 +137,7 @@ class SentenceTransformerEmbedder:
         import torch
 
         with self._lock, torch.inference_mode():
+            torch.set_num_threads(self.threads)
             vectors = self._model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -140,15 +156,19 @@ def _resolve_precision(precision: Precision) -> Literal["float32", "bfloat16"]:
     return precision
 
 
-def _load(path: Path, precision: str, threads: int | None) -> Any:
+def _torch_threads() -> int:
+    import torch
+
+    return int(torch.get_num_threads())
+
+
+def _load(path: Path, precision: str) -> Any:
     # Belt and braces: even a typo'd path must never turn into a hub look-up.
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     import torch
     from sentence_transformers import SentenceTransformer
 
-    if threads:
-        torch.set_num_threads(threads)
     dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
     try:
         return SentenceTransformer(
