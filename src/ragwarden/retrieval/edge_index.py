@@ -243,9 +243,13 @@ class QdrantEdgeIndex:
         payload = acl.to_payload()
         for batch in filters.batches(doc_ids):
             selector = q.Filter(must=[filters.edge_doc_condition(batch)])
-            moved = int(shard.count(q.CountRequest(filter=selector, exact=True)))  # out of their HNSW segment
-            shard.update(q.UpdateOperation.set_payload_by_filter(selector, payload))
-            self._wrote(moved)
+            # By point id, not ``set_payload_by_filter``: on a shard with many segments (qdrant-edge-py
+            # 0.9.0) the by-filter update can stop at "No point with id ..." after copying some points,
+            # leaving a chunk that matches both the old and the new ACL until a second restamp.
+            ids = [record.id for record in edge_requests.scroll_records(shard, selector, False)]
+            if ids:
+                shard.update(q.UpdateOperation.set_payload(ids, payload))
+            self._wrote(len(ids))  # each moved out of its HNSW segment
 
     # -- reads (every one takes the caller's scope) ------------------------------------------------
 
