@@ -120,3 +120,26 @@ def test_a_permission_pass_that_took_out_crashed_documents_brings_a_content_sync
     finally:
         scheduler.stop()
     assert runner.runs[:2] == [("a", "acl"), ("a", "content")]
+
+
+def test_passes_run_at_the_lower_cpu_priority_asked_and_the_callers_thread_keeps_its_own() -> None:
+    """A serving process's searches get the cores first: its sync threads are niced, it is not."""
+    import os
+
+    priorities: list[int] = []
+
+    class Measuring(Runner):
+        def run(self, spec: SourceSpec, kind: str, progress: Callable[[Iterable[Any]], Iterable[Any]]) -> SyncReport:
+            priorities.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return super().run(spec, kind, progress)
+
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    scheduler = Scheduler(Measuring(seconds=0.0), workers=1, nice=5)
+    scheduler.add(spec("a"), content_due=3600, acl_due=3600)
+    scheduler.start()
+    try:
+        assert scheduler.request("a").finished.wait(5)
+    finally:
+        scheduler.stop()
+    assert priorities == [min(19, own + 5)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own

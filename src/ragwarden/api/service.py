@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import time
 from typing import Any
@@ -144,9 +145,12 @@ def serve(services: Services, *, sync: bool = True, log_level: str = "info") -> 
 
     from ragwarden.api.app import create_app
 
+    if sync:
+        services.serve_beside_syncs()
+        # A sync's pure-Python stretches (parsing, chunking) hold the interpreter; a search waiting for it
+        # gets it after this interval rather than the default 5 ms, at every one of its hand-overs.
+        sys.setswitchinterval(0.001)
     background = Background(services) if sync else None
-    if background is not None:
-        services.separate_sync_embedder()
     app = create_app(services)
     app.state.scheduler = background.scheduler if background else None
     if background is not None:

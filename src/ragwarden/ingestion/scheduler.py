@@ -11,6 +11,7 @@ point withholds a source whose last successful permission read is older than its
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import uuid
@@ -90,6 +91,7 @@ class Scheduler:
         backoff_base: float = 5.0,
         backoff_max: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        nice: int = 0,
     ) -> None:
         self._runner, self._watch = runner, watch
         self._backoff = (backoff_base, backoff_max)
@@ -97,7 +99,9 @@ class Scheduler:
         self._sources: dict[str, _Source] = {}
         self._jobs: dict[str, Job] = {}
         self._cond = threading.Condition()
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ragwarden-sync")
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="ragwarden-sync", initializer=_lower_priority, initargs=(nice,)
+        )
         self._thread: threading.Thread | None = None
         self._stopping = False
 
@@ -289,3 +293,15 @@ class Scheduler:
             finished = [k for k, j in self._jobs.items() if j.finished.is_set()]
             for key in finished[: len(self._jobs) - keep]:
                 del self._jobs[key]
+
+
+def _lower_priority(nice: int) -> None:
+    """Give this pass thread a lower CPU priority (Linux schedules threads one by one), so that the
+    searches of a serving process get the cores first while a long sync parses and embeds."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        me = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + nice))
+    except OSError as exc:  # only ever lowers: refused nowhere we know of, and never fatal
+        log.warning("cannot lower the sync threads' priority: %s", exc)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragwarden.core.errors import ConfigurationError
+from ragwarden.acl.principals import Emittable, emittable_of, entra_emittable
+from ragwarden.core.errors import AccessControlError, ConfigurationError
 from ragwarden.core.models import FailedItem, SourceDocument
 from ragwarden.core.ports import Connector, Embedder, PrincipalResolver, VectorIndex
 from ragwarden.core.settings import Settings
@@ -65,7 +66,24 @@ class Services:
             progress=progress,
             settle=self.extras.get("settle"),
             pace=self.extras.get("pace"),
+            principals=self.principals(),
         )
+
+    def principals(self) -> Emittable:
+        """What the configured resolvers can put in a caller's scope: the directory (AD or the local
+        file) and Entra ID when it authenticates callers. Every ACL is checked against it at ingest.
+        Asked per pass, so a directory that is down fails the pass before anything is changed."""
+        given = self.extras.get("principals")
+        if given is not None:
+            return given
+        found = emittable_of([self.directory])
+        s = self.settings
+        if "entra" in s.auth_modes or s.teams_app_id:
+            try:
+                found |= entra_emittable(s.ad_extra_domain_sids)
+            except AccessControlError as exc:
+                raise ConfigurationError(f"RAGWARDEN_AD_EXTRA_DOMAIN_SIDS: {exc}") from exc
+        return found
 
     def sync_embedder(self) -> Embedder:
         """What a sync embeds with: the query embedder, unless :meth:`separate_sync_embedder` was asked."""
@@ -76,10 +94,12 @@ class Services:
             embedder: Embedder = self.extras["sync_embedder"]
             return embedder
 
-    def separate_sync_embedder(self) -> None:
-        """A serving process: syncs get their own copy of the model, on all cores but one, loaded at the
-        first sync. Sharing one model made every search wait behind a sync's batch (search p95 during a
-        full sync was ~3x idle on 2 cores); a fake or remote embedder without ``replica`` stays shared."""
+    def serve_beside_syncs(self, nice: int = 10) -> None:
+        """A process that serves searches while it syncs: syncs get their own copy of the model, on all
+        cores but one (loaded at the first sync), in threads of lower CPU priority. Sharing one model
+        made every search wait behind a sync's batch (search p95 during a full sync was ~3x idle on 2
+        cores). A fake or remote embedder without ``replica`` stays shared."""
+        self.extras.setdefault("sync_nice", nice)
         replica = getattr(self.embedder, "replica", None)
         threads = int(getattr(self.embedder, "threads", 1))
         if callable(replica) and "sync_embedder" not in self.extras:
@@ -153,6 +173,8 @@ def build_directory(settings: Settings) -> PrincipalResolver:
             netbios_domain=settings.ad_netbios_domain,
             connect_timeout=settings.ad_connect_timeout,
             timeout=settings.ad_timeout,
+            builtin_sids=settings.ad_builtin_sids,
+            extra_domain_sids=tuple(settings.ad_extra_domain_sids),
         )
     from ragwarden.acl.local_directory import LocalDirectory
 

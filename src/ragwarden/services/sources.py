@@ -167,7 +167,8 @@ def registry_check(services: Services, spec: SourceSpec) -> None:
 
 def build_scheduler(services: Services, specs: list[SourceSpec]) -> Scheduler:
     passes = SourcePasses(services)
-    scheduler = Scheduler(passes, workers=services.settings.sync_workers, watch=passes.watch)
+    nice = int(services.extras.get("sync_nice", 0))
+    scheduler = Scheduler(passes, workers=services.settings.sync_workers, watch=passes.watch, nice=nice)
     now = datetime.now(UTC)
     for spec in specs:
         record = services.state.sources.get(spec.name)
