@@ -102,6 +102,7 @@ class World:
         self.scopes = {u: resolver.resolve(u) for u in USERS}
 
     def connector(self, share: str = SHARE, root: str = "daten", **options: object) -> SmbConnector:
+        options.setdefault("share_allow", ["everyone"])  # the test share's own permissions admit Everyone
         return SmbConnector(
             self.server.dc.ip,
             share,
@@ -205,7 +206,13 @@ def test_an_unreadable_folder_is_a_failed_item_and_the_scan_goes_on(world: World
     s.write_files(SHARE, {"gesperrt/offen/x.txt": "offen", "gesperrt/zu/y.txt": "zu"})
     s.cacls(SHARE, "gesperrt/zu", "--set", [(s.admin_sid, "ALLOWED", INHERIT, FULL)])
     connector = SmbConnector(
-        s.dc.ip, SHARE, "gesperrt", username="hanna", password="Us3r-Passw0rd!x", max_file_size=1_000_000
+        s.dc.ip,
+        SHARE,
+        "gesperrt",
+        username="hanna",
+        password="Us3r-Passw0rd!x",
+        max_file_size=1_000_000,
+        share_allow=["everyone"],
     )
     items = list(connector.scan())
     failed = [i for i in items if not isinstance(i, SourceDocument)]

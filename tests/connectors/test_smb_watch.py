@@ -125,6 +125,7 @@ def connector(server: SmbServer, host: str | None = None, port: int = 445) -> Sm
         password=server.dc.admin_password,
         port=port,
         max_file_size=1_000_000,
+        share_allow=["everyone"],
     )
 
 
@@ -297,7 +298,9 @@ def test_an_unreachable_server_is_reported_and_retried_and_never_raises() -> Non
         port = probe.getsockname()[1]
     rec = Recorder()
     secret = "Geheim-Passw0rt!"
-    gone = SmbConnector("127.0.0.1", SHARE, username="svc", password=secret, port=port, max_file_size=1000)
+    gone = SmbConnector(
+        "127.0.0.1", SHARE, username="svc", password=secret, port=port, max_file_size=1000, share_allow=["everyone"]
+    )
     watcher = SmbChangeWatcher(gone, rec, on_error=rec.error, retry_seconds=0.2)
     watcher.start()
     try:
@@ -317,7 +320,15 @@ def test_rejected_credentials_are_reported_without_the_password_and_not_retried_
     """A bad password retried every few seconds would lock the service account out of the domain."""
     rec = Recorder()
     secret = "Falsch-Passw0rt!"
-    bad = SmbConnector(share.server.dc.ip, SHARE, ROOT, username="Administrator", password=secret, max_file_size=1000)
+    bad = SmbConnector(
+        share.server.dc.ip,
+        SHARE,
+        ROOT,
+        username="Administrator",
+        password=secret,
+        max_file_size=1000,
+        share_allow=["everyone"],
+    )
     watcher = SmbChangeWatcher(bad, rec, on_error=rec.error, retry_seconds=0.1)
     watcher.start()
     try:

@@ -47,7 +47,7 @@ def world(smb_server: SmbServer, tmp_path_factory: pytest.TempPathFactory) -> It
     relay = TcpRelay((s.dc.ip, 445))
     base = tmp_path_factory.mktemp("serve-smb")
     url = f"smb://{s.dc.ip}/{SHARE}/dienst"
-    common = "    username_env: RW_SMB_USER\n    password_env: RW_SMB_PASSWORD\n"
+    common = "    username_env: RW_SMB_USER\n    password_env: RW_SMB_PASSWORD\n    share_allow: [everyone]\n"
     sources = base / "sources.yaml"
     sources.write_text(
         "sources:\n"

@@ -91,9 +91,14 @@ def _smb(spec: SourceSpec, ctx: ConnectorContext) -> Connector:
         include=tuple(options.get("include") or ()),
         exclude=tuple(options.get("exclude") or ()),
         max_file_size=ctx.max_file_bytes,
-        share_allow=tuple(options.get("share_allow") or ctx.smb_share_allow),
+        share_allow=_listed(options.get("share_allow") or ctx.smb_share_allow),
         source=spec.name,
     )
+
+
+def _listed(value: Any) -> tuple[Any, ...]:
+    """``share_allow: everyone`` means the one-item list, not its letters."""
+    return (value,) if isinstance(value, str) else tuple(value or ())
 
 
 def _smb_watch(connector: Connector, on_change: OnChange) -> Any:

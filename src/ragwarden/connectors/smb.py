@@ -1,13 +1,17 @@
 """The SMB file-share connector: files on ``\\\\server\\share\\root`` with ACLs from their NTFS security descriptors.
 
-Each file's descriptor (owner, group, DACL) is read over SMB in one compound round trip (create with
-READ_CONTROL, QUERY_INFO security, close) and mapped by :mod:`ragwarden.connectors.ntfs_acl`; files whose
-DACL cannot be mapped safely are failed items, never documents.
+Each file's descriptor (owner, group, DACL, and what says whether a central access policy or an integrity
+label applies) is read over SMB in one compound round trip and mapped by
+:mod:`ragwarden.connectors.ntfs_acl`; files whose access cannot be mapped safely
+(:mod:`ragwarden.connectors.smb_policy`) are failed items, never documents.
 
-Share permissions are not readable over plain SMB (they live behind the SRVSVC RPC interface), so they are
-configuration: ``share_allow`` lists the SIDs the share's permission admits; they become ``acl_share``,
-which the access filter intersects with the NTFS allow set. Leave it empty only for a share open to
-Everyone.
+Share permissions are configuration, and must be said: ``share_allow`` lists the SIDs the share's
+permission admits (they become ``acl_share``, which the access filter intersects with the NTFS allow set),
+or ``["everyone"]``; see :mod:`ragwarden.connectors.smb_policy`.
+
+Content and ACL describe the same file: the scan remembers each file's id, last-write time and size, and
+:meth:`SmbConnector.read` takes the bytes and the descriptor through one open handle and fails the file for
+this run if the file, its content or its ACL is not what the scan saw (:mod:`ragwarden.connectors.smb_io`).
 
 Change detection: the scan does not read content; a file's ``content_hash`` fingerprints what SMB lists
 for it (size, last-write time, file id), so a content change (which moves the last-write time) re-embeds,
@@ -24,9 +28,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from ragwarden.acl import tokens
+from ragwarden.connectors import smb_io
 from ragwarden.connectors.local_folder import prettify_title
 from ragwarden.connectors.ntfs_acl import sd_to_access
+from ragwarden.connectors.smb_policy import refuse_beyond_dacl, share_tokens
 from ragwarden.core.errors import AccessControlError, ConfigurationError, DocumentTooLargeError, ItemError
 from ragwarden.core.models import AccessControl, FailedItem, SourceDocument
 
@@ -35,12 +40,7 @@ KIND_TOO_LARGE = "too_large"
 KIND_UNREADABLE = "unreadable"
 KIND_FOLDER = "folder"
 KIND_REPARSE = "reparse_point"  # symbolic links, junctions: not followed
-
-_READ_CONTROL = 0x00020000
-_FILE_READ_ATTRIBUTES = 0x00000080
-_SECURITY_INFO = 0x1 | 0x2 | 0x4  # OWNER | GROUP | DACL
-_REPARSE_POINT = 0x400
-_SD_BUFFER = 64 * 1024
+KIND_CHANGED = "changed"  # the file changed between the scan and the read: retried next run
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +84,8 @@ class SmbConnector:
         self._username, self._password = username, password
         self._include, self._exclude = tuple(include), tuple(exclude)
         self._max_file_size = max_file_size
-        try:
-            self._share_tokens = frozenset(tokens.sid(s.removeprefix("sid:")) for s in share_allow)
-        except AccessControlError as exc:
-            raise ConfigurationError(f"share_allow: {exc}") from exc
+        self._share_tokens = share_tokens(share_allow)
+        self._share_allow = tuple(share_allow)
         self._source = source or "/".join(p for p in ("smb", server, share, self._root) if p)
         if ":" in self._source:
             raise ConfigurationError(f"invalid connector source name {self._source!r}")
@@ -98,6 +96,11 @@ class SmbConnector:
     @property
     def source(self) -> str:
         return self._source
+
+    @property
+    def share_allow(self) -> tuple[str, ...]:
+        """What the configuration said the share's permissions admit (recorded with the source)."""
+        return self._share_allow
 
     def doc_id(self, rel_path: str) -> str:
         return hashlib.sha256(f"{self._source}:{rel_path}".encode()).hexdigest()[:32]
@@ -113,8 +116,8 @@ class SmbConnector:
             if isinstance(entry, FailedItem):
                 yield entry
                 continue
-            acl = self._acl(entry)
-            yield acl if isinstance(acl, FailedItem) else self._document(entry, acl)
+            read = self._acl(entry)
+            yield read if isinstance(read, FailedItem) else self._document(entry, *read)
 
     def scan_acls(self) -> Iterator[tuple[str, AccessControl] | FailedItem]:
         """The permission-only pass: ``(doc_id, acl)`` per file, without reading content."""
@@ -122,25 +125,40 @@ class SmbConnector:
             if isinstance(entry, FailedItem):
                 yield entry
                 continue
-            acl = self._acl(entry)
-            yield acl if isinstance(acl, FailedItem) else (self.doc_id(entry.rel), acl)
+            read = self._acl(entry)
+            yield read if isinstance(read, FailedItem) else (self.doc_id(entry.rel), read[0])
 
     def read(self, document: SourceDocument) -> bytes:
-        import smbclient
-
+        """The document's bytes, if the file is still the one the scan saw with the ACL it saw; otherwise
+        an :class:`ItemError` fails it for this run (the next scan sees the file as it is then)."""
         if document.source != self._source:
             raise ItemError(f"document {document.doc_id} belongs to source {document.source!r}")
         self._connect()
         try:
-            with smbclient.open_file(
-                self._unc(document.path), mode="rb", share_access="rw", **self._kwargs()
-            ) as handle:
-                data = handle.read(self._max_file_size + 1)
+            snapshot = smb_io.read_snapshot(self._unc(document.path), self._max_file_size + 1, **self._kwargs())
         except Exception as exc:  # noqa: BLE001 - any SMB failure is this item's failure
             raise ItemError(f"{document.path}: cannot be read: {_why(exc)}") from exc
-        if len(data) > self._max_file_size:
+        changed = self._changed_since_scan(document, snapshot)
+        if changed:
+            raise ItemError(f"{document.path}: {changed} since the scan; not indexed in this run")
+        if len(snapshot.data) > self._max_file_size:
             raise DocumentTooLargeError(f"{document.path}: larger than {self._max_file_size} bytes")
-        return data
+        return snapshot.data
+
+    def _changed_since_scan(self, document: SourceDocument, snapshot: smb_io.Snapshot) -> str:
+        """Why the bytes read may not carry ``document.acl`` ("" when they may)."""
+        before, after = snapshot.before, snapshot.after
+        if before.attributes & smb_io.REPARSE_POINT:
+            return "replaced by a reparse point (link or junction)"
+        if before.file_id != document.metadata.get("file_id"):
+            return "replaced by another file (its file id differs)"
+        if (before.last_write, before.size) != (document.modified, document.size):
+            return "content changed"
+        if (after.file_id, after.last_write, after.size) != (before.file_id, before.last_write, before.size):
+            return "content changed while it was read"
+        # The raw descriptor, not document.acl: the engine may have narrowed that ACL after the scan.
+        scanned = document.metadata.get("descriptor_sha256")
+        return "" if hashlib.sha256(snapshot.descriptor).hexdigest() == scanned else "ACL changed"
 
     def open_root(self, connection_cache: dict[str, Any], *, timeout: float = 60.0) -> Any:
         """The root folder, opened for listing on a session in the caller's own ``connection_cache`` (never
@@ -220,7 +238,7 @@ class SmbConnector:
 
     def _entry(self, entry: Any, rel: str, subfolders: list[str]) -> _Entry | FailedItem | None:
         info = entry.smb_info
-        if info.file_attributes & _REPARSE_POINT:
+        if info.file_attributes & smb_io.REPARSE_POINT:
             return FailedItem(self.uri(rel), "reparse point (link or junction) not followed", KIND_REPARSE)
         if entry.is_dir():
             subfolders.append(rel)
@@ -243,42 +261,21 @@ class SmbConnector:
             return False
         return not matches(self._exclude)
 
-    def _acl(self, entry: _Entry) -> AccessControl | FailedItem:
+    def _acl(self, entry: _Entry) -> tuple[AccessControl, bytes] | FailedItem:
+        """The file's document ACL and the descriptor it comes from, or why it has none."""
         try:
-            descriptor = self._security_descriptor(entry.unc)
+            descriptor, file_id = smb_io.security_descriptor(entry.unc, **self._kwargs())
         except Exception as exc:  # noqa: BLE001 - cannot read the ACL: fail closed for this file
             return FailedItem(self.uri(entry.rel), f"cannot read the security descriptor: {_why(exc)}", KIND_ACL)
+        if file_id != entry.file_id:  # the path names another file than the one listed
+            return FailedItem(self.uri(entry.rel), "replaced while it was scanned", KIND_CHANGED)
         try:
-            return sd_to_access(descriptor, self._share_tokens)
+            refuse_beyond_dacl(descriptor)
+            return sd_to_access(descriptor, self._share_tokens), descriptor
         except AccessControlError as exc:
             return FailedItem(self.uri(entry.rel), f"ACL not indexed: {exc}", KIND_ACL)
 
-    def _security_descriptor(self, unc: str) -> bytes:
-        """Create (READ_CONTROL) + QUERY_INFO(security: owner, group, DACL) + close, one round trip."""
-        from smbclient._io import SMBFileTransaction, SMBRawIO
-        from smbprotocol.file_info import InfoType
-        from smbprotocol.open import SMB2QueryInfoRequest, SMB2QueryInfoResponse
-
-        raw = SMBRawIO(
-            unc, mode="r", share_access="rwd", desired_access=_READ_CONTROL | _FILE_READ_ATTRIBUTES, **self._kwargs()
-        )
-        request = SMB2QueryInfoRequest()
-        request["info_type"] = InfoType.SMB2_0_INFO_SECURITY
-        request["output_buffer_length"] = _SD_BUFFER
-        request["additional_information"] = _SECURITY_INFO
-        request["file_id"] = raw.fd.file_id
-
-        def unpack(sent: Any) -> bytes:
-            response = raw.fd.connection.receive(sent)
-            parsed = SMB2QueryInfoResponse()
-            parsed.unpack(response["data"].get_value())
-            return bytes(parsed["buffer"].get_value())
-
-        with SMBFileTransaction(raw) as transaction:
-            transaction += (request, unpack)
-        return bytes(transaction.results[0])
-
-    def _document(self, entry: _Entry, acl: AccessControl) -> SourceDocument:
+    def _document(self, entry: _Entry, acl: AccessControl, descriptor: bytes) -> SourceDocument:
         fingerprint = f"{entry.size}:{entry.modified.isoformat()}:{entry.file_id}"
         name = entry.rel.rsplit("/", 1)[-1]
         stem, dot, suffix = name.rpartition(".")
@@ -294,7 +291,12 @@ class SmbConnector:
             size=entry.size,
             file_type=suffix.lower() if dot else "",
             path=entry.rel,
-            metadata={"department": parts[0]} if len(parts) > 1 else {},
+            # read() checks that its bytes come from this very file, still with this descriptor
+            metadata={
+                "file_id": entry.file_id,
+                "descriptor_sha256": hashlib.sha256(descriptor).hexdigest(),
+                **({"department": parts[0]} if len(parts) > 1 else {}),
+            },
         )
 
 

@@ -8,6 +8,7 @@
         acl_interval: 60s
         username_env: RAGWARDEN_HR_SMB_USER
         password_env: RAGWARDEN_HR_SMB_PASSWORD
+        share_allow: ["S-1-5-21-1111111111-2222222222-3333333333-1105"]   # or ["everyone"]; required
 
 A file loads whole or not at all. Every problem is one ``ConfigurationError`` reading ``file:line: what is
 wrong``; the lines come from the composed YAML node tree. Secrets never appear in the file: a source names the
@@ -245,6 +246,8 @@ def _parse_entry(node: yaml.Node, schemes: Mapping[str, Collection[str]], env: M
     scheme, location = _location(items["location"], schemes)
     options = _options(items, scheme, schemes[scheme])
     users = _credential_variables(items, env)
+    if scheme == "smb":
+        _require_share_allow(items, node)
     return SourceSpec(
         name,
         location,
@@ -318,6 +321,23 @@ def _options(items: dict[str, _Pair], scheme: str, allowed: Collection[str]) -> 
             raise _Problem(_line(key_node), f"unknown key {key!r} for a {scheme} source (allowed: {names})")
         options[key] = _value(value_node)
     return options
+
+
+def _require_share_allow(items: dict[str, _Pair], node: yaml.Node) -> None:
+    """An smb source says what its share's permissions admit: an unsaid share permission used to mean
+    "no share restriction", which widens access wherever the share is narrower than its files."""
+    help_text = (
+        "an smb source needs share_allow: the SIDs the share's own permissions admit "
+        '(e.g. share_allow: ["S-1-5-21-…-1105"]), or share_allow: ["everyone"] for a share open to Everyone'
+    )
+    if "share_allow" not in items:
+        raise _Problem(_line(node), help_text)
+    key_node, value_node = items["share_allow"]
+    value = _value(value_node)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _Problem(_line(key_node), f"share_allow must be a non-empty list; {help_text}")
 
 
 def _watch(items: dict[str, _Pair]) -> bool:

@@ -140,6 +140,7 @@ class Bench:
             username="Administrator",
             password=self.server.dc.admin_password,
             max_file_size=MAX_BYTES,
+            share_allow=["everyone"],  # the test share's permissions admit Everyone
         )
 
     def sync(self, engine: SyncEngine) -> SyncReport:
