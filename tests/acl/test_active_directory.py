@@ -22,7 +22,7 @@ from ragwarden.core.errors import ConfigurationError, DirectoryUnavailableError
 from tests.fixtures.relay import TcpRelay
 from tests.fixtures.samba import NESTED, SambaDirectory
 
-WELL_KNOWN = {"sid:S-1-1-0", "sid:S-1-5-11", "sid:S-1-5-32-545"}
+WELL_KNOWN = {"sid:S-1-1-0", "sid:S-1-5-11"}  # BUILTIN\Users only with builtin_sids (test_ad_emittable)
 
 
 def sid_tokens(*sids: str) -> set[str]:
@@ -36,11 +36,12 @@ def resolver(samba_directory: SambaDirectory) -> ActiveDirectoryResolver:
 
 def expected_from_dc(d: SambaDirectory, name: str) -> set[str]:
     """What the DC itself says the account's token holds: objectSid, tokenGroups (computed by the DC's
-    own database), the primary group, sIDHistory, and the well-known SIDs."""
+    own database) without its BUILTIN groups, the primary group, sIDHistory, and the well-known SIDs."""
     attrs = d.dc.ldbsearch(d.dn(name), "objectSid", "primaryGroupID", "sIDHistory")
     user_sid = attrs["objectSid"][0]
     primary = f"{user_sid.rsplit('-', 1)[0]}-{attrs['primaryGroupID'][0]}"
-    return sid_tokens(user_sid, primary, *attrs.get("sIDHistory", []), *d.token_groups(name)) | WELL_KNOWN
+    groups = {g for g in d.token_groups(name) if not g.startswith("S-1-5-32-")}
+    return sid_tokens(user_sid, primary, *attrs.get("sIDHistory", []), *groups) | WELL_KNOWN
 
 
 # --- what a user resolves to ----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from ragwarden.acl import tokens
+from ragwarden.acl.principals import entra_emittable
 from ragwarden.api.app import create_app
 from ragwarden.core.settings import Settings, load_settings
 from ragwarden.retrieval.retriever import Retriever
@@ -152,6 +153,8 @@ def build_world(d: SambaDirectory, ms: FakeMicrosoft, tmp: Path) -> IdentityWorl
     services = build_services(
         settings, index=index, embedder=embedder, retriever=Retriever(index, embedder, mode="sparse")
     )
+    # Callers come through AD and through Entra (the apps built below): ingest admits what either can emit.
+    services.extras["principals"] = services.principals() | entra_emittable()
     report = services.sync(services.folder_connector(corpus, source="identity"))
     assert not report.failed and report.added == len(KEYWORDS), report.summary
     return IdentityWorld(services, d, ms, base, sids, rev, entra)
@@ -238,7 +241,9 @@ def _tampered(ms: FakeMicrosoft, outsider_token: str, oid: str) -> str:
     return f"{header}.{forged}.{signature}"
 
 
-BAD_TOKENS = ["expired", "wrong audience", "wrong issuer", "other key", "tampered", "alg none", "garbage"]
+BAD_TOKENS = [
+    "expired", "wrong audience", "wrong issuer", "other key", "tampered", "alg none", "garbage", "id token", "no scope"
+]
 
 
 def bad_token(world: IdentityWorld, kind: str) -> str:
@@ -252,4 +257,7 @@ def bad_token(world: IdentityWorld, kind: str) -> str:
         "tampered": lambda: _tampered(ms, ms.issue(oid=world.entra["outsider"]), member),
         "alg none": lambda: _alg_none(ms, member),
         "garbage": lambda: "not.a.jwt",
+        # signed by the tenant for the right audience, but proof of a sign-in, not an access token
+        "id token": lambda: ms.issue(oid=member, nonce="n-0S6", scp=None, azp=None),
+        "no scope": lambda: ms.issue(oid=member, scp=None),
     }[kind]()

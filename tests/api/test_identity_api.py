@@ -10,6 +10,7 @@ embeddings are not under test here; searches run in BM25 (sparse) mode on made-u
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import threading
@@ -95,8 +96,10 @@ def test_me_lists_the_resolved_sids_with_names(world: IdentityWorld, ad_client: 
     names = {t["token"]: t["name"] for t in body["tokens"]}
     assert body["principal"] == "alice"
     assert len(names) == len(body["tokens"])  # each token once
-    # the directory's own view of alice's token (tokenGroups read from its database) plus her own SID
-    expected = world.directory.token_groups("alice") | {world.directory.sid_of("alice")}
+    # the directory's own view of alice's token (tokenGroups read from its database) plus her own SID, but
+    # not the DC's BUILTIN groups: a file server decides those itself (RAGWARDEN_AD_BUILTIN_SIDS)
+    groups = {g for g in world.directory.token_groups("alice") if not g.startswith("S-1-5-32-")}
+    expected = groups | {world.directory.sid_of("alice")}
     assert {tokens.name_of(t) for t in names} >= expected
     for level in NESTED:
         assert names[tokens.sid(world.sids[level])] == f"CORP\\{level}"
@@ -243,7 +246,7 @@ def test_me_shows_an_entra_callers_groups_with_names(world: IdentityWorld, entra
     r = entra_client.get("/v1/me", headers=bearer(token))
     assert r.status_code == 200, r.text
     names = {t["token"]: t["name"] for t in r.json()["tokens"]}
-    assert r.json()["principal"] == "erika@corp.example"
+    assert r.json()["principal"] == tokens.entra(world.entra["member"]) and r.json()["display_name"] == "erika"
     assert names[tokens.entra(world.entra["cloud"])] == "Cloud Roadmap Team"
     assert names[tokens.entra(world.entra["member"])] == "erika"
     assert names[tokens.sid(world.sids[NESTED[2]])] == f"CORP\\{NESTED[2]}"  # the directory's name first
@@ -287,6 +290,33 @@ def test_combined_mode_accepts_entra_tokens_and_proxy_headers(world: IdentityWor
         # a bad bearer token is refused even next to valid proxy headers: it is never skipped over
         both = {**bearer(expired), **proxy("alice")}
         assert_refused(c.post("/v1/search", json={"query": "quorvandel"}, headers=both), 401)
+    close_directory(services)
+
+
+def test_an_entra_callers_conversation_is_keyed_by_object_id_not_by_the_changeable_user_name(
+    world: IdentityWorld,
+) -> None:
+    """preferred_username changes (renames) and passes to someone else: keyed by it, a newcomer holding
+    a former colleague's name would continue that colleague's conversation (its questions feed follow-ups)."""
+    from ragwarden.generation.fakes import ScriptedChatModel
+
+    entra = world.services_with(auth_mode="entra", **world.entra_settings())
+    services = dataclasses.replace(entra, extras={"chat_model": ScriptedChatModel()})  # answers: not under test
+    member, outsider = world.entra["member"], world.entra["outsider"]
+    before = world.ms.issue(oid=member, preferred_username="erika@corp.example")
+    renamed = world.ms.issue(oid=member, preferred_username="erika.muster@corp.example")
+    same_name = world.ms.issue(oid=outsider, preferred_username="erika@corp.example")
+    with client(services) as c:
+        ask = {"question": "What is the quorvandel procedure?"}
+        first = c.post("/v1/answer", json=ask, headers=bearer(before))
+        assert first.status_code == 200, first.text
+        cid = first.json()["conversation_id"]
+        for token in (renamed, same_name):
+            r = c.post("/v1/answer", json={**ask, "conversation_id": cid}, headers=bearer(token))
+            assert r.status_code == 200, r.text
+        store = services.answerer().conversations
+        assert len(store.turns(tokens.entra(member), cid)) == 2  # the same person, renamed
+        assert len(store.turns(tokens.entra(outsider), cid)) == 1  # another person, same old name
     close_directory(services)
 
 

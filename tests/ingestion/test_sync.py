@@ -3,11 +3,15 @@ changes (no re-embedding), failures that fail closed, and resumption after a cra
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
+from ragwarden.acl import tokens
+from ragwarden.acl.local_directory import LocalDirectory
+from ragwarden.acl.principals import Emittable
 from ragwarden.connectors.local_folder import LocalFolderConnector
 from ragwarden.core.models import AccessScope
 from ragwarden.ingestion.chunking import Chunker
@@ -17,6 +21,7 @@ from ragwarden.ingestion.sync import SyncEngine
 from ragwarden.retrieval.edge_index import QdrantEdgeIndex
 from ragwarden.retrieval.retriever import Retriever
 from tests.fakes import CountingEmbedder
+from tests.fixtures.samba import SambaDirectory
 
 HR = AccessScope("hanna", frozenset({"user:hanna", "group:hr", "everyone"}))
 RND = AccessScope("rolf", frozenset({"user:rolf", "group:rnd", "everyone"}))
@@ -30,18 +35,22 @@ def write(path: Path, text: str, acl: dict | None = None) -> None:
 
 
 class World:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, principals: Emittable | None = None) -> None:
         self.root = tmp_path / "docs"
         self.root.mkdir()
         self.embedder = CountingEmbedder()
         self.index = QdrantEdgeIndex(tmp_path / "index")
         self.state = StateStore(tmp_path / "state.sqlite3")
-        self.engine = SyncEngine(self.index, self.embedder, self.state, DocumentProcessor(Chunker(120, 10), 10_000_000))
+        processor = DocumentProcessor(Chunker(120, 10), 10_000_000)
+        self.engine = SyncEngine(self.index, self.embedder, self.state, processor, principals=principals)
         # Keyword mode: "is this text findable" must not be blurred by dense neighbours.
         self.retriever = Retriever(self.index, self.embedder, mode="sparse")
 
+    def connector(self) -> LocalFolderConnector:
+        return LocalFolderConnector(self.root, source="t", max_file_size=10_000_000)
+
     def sync(self):  # type: ignore[no-untyped-def]
-        return self.engine.sync(LocalFolderConnector(self.root, source="t", max_file_size=10_000_000))
+        return self.engine.sync(self.connector())
 
     def visible(self, scope: AccessScope, query: str) -> set[str]:
         return {h.payload["path"] for h in self.retriever.search(scope, query, limit=50)}
@@ -231,3 +240,99 @@ def test_a_crash_after_deleting_then_the_file_restored_brings_it_back(world: Wor
     moved.rename(world.root / "a" / "weg.txt")
     world.sync()
     assert world.visible(HR, "Storch") == {"a/weg.txt"}
+
+
+# --- a deny must name someone the configured directory can emit ---------------------------------------
+
+DIRECTORY = LocalDirectory.from_mapping(
+    {"users": {"hanna": {"groups": ["hr"]}, "rolf": {"groups": ["rnd"]}}, "groups": {"hr": {}, "rnd": {}}}
+)
+
+
+@pytest.fixture
+def checked(tmp_path: Path):  # type: ignore[no-untyped-def]
+    w = World(tmp_path, principals=DIRECTORY.emittable())
+    yield w
+    w.index.close()
+    w.state.close()
+
+
+@pytest.mark.parametrize("deny", ["upn:hanna@corp.example", "spgroup:site:7", "user:ghost", "sid:S-1-5-2"])
+def test_a_deny_no_configured_resolver_can_emit_keeps_the_document_out(checked: World, deny: str) -> None:
+    """The deny could never match a caller (it would fail open): the document is a failed item, with the reason."""
+    write(checked.root / "hr" / "a.txt", "Quokka Gehalt", {"allow": ["group:hr"], "deny": [deny]})
+    write(checked.root / "hr" / "b.txt", "Quokka Urlaub", {"allow": ["group:hr"], "deny": ["user:rolf"]})
+    report = checked.sync()
+    assert report.added == 1 and [f.kind for f in report.failed] == ["acl"]
+    assert report.failed[0].source_uri.endswith("a.txt") and deny in report.failed[0].reason
+    assert checked.visible(HR, "Quokka") == {"hr/b.txt"}
+
+
+def test_an_indexed_document_whose_deny_turns_unresolvable_leaves_the_index(checked: World) -> None:
+    """In the permission-only pass too: the old copy must not stay visible."""
+    write(checked.root / "a.txt", "Wombat Bericht", {"allow": ["group:hr"], "deny": ["group:rnd"]})
+    assert checked.sync().added == 1 and checked.visible(HR, "Wombat") == {"a.txt"}
+    write(checked.root / "a.txt", "Wombat Bericht", {"allow": ["group:hr"], "deny": ["group:sales"]})
+    report = checked.engine.sync_acls(checked.connector())
+    assert report.deleted == 1 and len(report.failed) == 1 and "group:sales" in report.failed[0].reason
+    assert checked.visible(HR, "Wombat") == set()
+    assert checked.sync().added == 0  # and the content pass does not bring it back
+
+
+def test_allow_entries_nobody_can_hold_grant_nothing_and_are_reported(checked: World) -> None:
+    write(checked.root / "a.txt", "Koala Plan", {"allow": ["group:hr", "upn:rolf@corp.example", "group:sales"]})
+    report = checked.sync()
+    assert report.added == 1 and not report.failed
+    assert report.ignored == {"upn:rolf@corp.example": 1, "group:sales": 1}
+    assert "upn:rolf@corp.example" in report.summary
+    indexed = checked.state.documents("t")
+    assert [d.acl.allow for d in indexed.values()] == [frozenset({"group:hr"})]
+    assert checked.sync().unchanged == 1  # the narrowed ACL is what is compared next time
+
+
+def test_with_the_real_ad_resolver_machine_local_and_builtin_denies_keep_files_out(
+    tmp_path: Path, samba_directory: SambaDirectory
+) -> None:
+    """Sidecar ACLs in SIDs, checked against what the real DC's resolver emits: a deny for the file
+    server's local group or BUILTIN fails the file; a deny for a domain group is kept and bites."""
+    d = samba_directory
+    resolver = d.resolver()
+    world = World(tmp_path, principals=resolver.emittable())
+    try:
+        users, team = tokens.sid(d.sid_of("Domain Users")), tokens.sid(d.sid_of("RW-Team-L1"))
+        local_group = "sid:S-1-5-21-4000000001-4000000002-4000000003-1001"
+        write(world.root / "a.txt", "Numbat eins", {"allow": [users], "deny": [local_group]})
+        write(world.root / "b.txt", "Numbat zwei", {"allow": [users], "deny": ["sid:S-1-5-32-544"]})
+        write(world.root / "c.txt", "Numbat drei", {"allow": [users, "sid:S-1-5-32-545"], "deny": [team]})
+        write(world.root / "d.txt", "Numbat vier", {"allow": [users]})
+        report = world.sync()
+        assert sorted(Path(f.source_uri).name for f in report.failed) == ["a.txt", "b.txt"]
+        assert report.ignored == {"sid:S-1-5-32-545": 1}
+        assert world.visible(resolver.resolve("alice"), "Numbat") == {"d.txt"}  # alice is in RW-Team-L1
+        assert world.visible(resolver.resolve("bob"), "Numbat") == {"c.txt", "d.txt"}
+    finally:
+        world.index.close()
+        world.state.close()
+
+
+def test_the_composition_root_checks_acls_against_the_configured_resolvers(tmp_path: Path) -> None:
+    """``ragwarden serve``/``ingest`` build the engine with the union of the directory and, when Entra
+    authenticates callers, Entra: a deny on an Entra object fails unless Entra is configured."""
+    from ragwarden.core.settings import load_settings
+    from ragwarden.services import build_services
+
+    directory = tmp_path / "directory.yaml"
+    directory.write_text("users:\n  hanna: {groups: [hr]}\ngroups:\n  hr: {}\n")
+    entra_object = "entra:00000000-0000-0000-0000-000000000000"
+    write(tmp_path / "docs" / "a.txt", "Dingo Akte", {"allow": ["group:hr"], "deny": [entra_object]})
+    plain = {"data_dir": tmp_path / "data", "directory_file": directory, "proxy_secret": "x" * 20}
+    services = build_services(load_settings(**plain), embedder=CountingEmbedder())
+    try:
+        report = services.sync(services.folder_connector(tmp_path / "docs", source="d"))
+        assert report.added == 0 and [f.kind for f in report.failed] == ["acl"]
+        entra = {"auth_mode": "trusted-header,entra", "entra_tenant_id": "t", "entra_audience": ["api://x"]}
+        assert entra_object in dataclasses.replace(
+            services, settings=load_settings(**plain, **entra)
+        ).principals()
+    finally:
+        services.close()

@@ -3,9 +3,12 @@
 The resolver binds as a service account over LDAPS or StartTLS (plain LDAP only when explicitly
 allowed) and reads, for one user: ``objectSid``, ``tokenGroups`` (every nested group, computed by the
 domain controller with a BASE-scope read of the user object), the primary group (``primaryGroupID``
-appended to the domain SID), ``sIDHistory`` and the well-known SIDs every authenticated account has.
-Disabled, locked-out, ambiguous and unknown accounts resolve to an empty scope. Anything the resolver
-cannot read raises :class:`DirectoryUnavailableError`: a partial group list could miss a deny entry.
+appended to the domain SID), ``sIDHistory`` and the well-known SIDs every authenticated account has
+(Everyone, Authenticated Users). BUILTIN SIDs (``S-1-5-32-*``) in ``tokenGroups`` are the DC's own local
+groups; a file server evaluates BUILTIN against its own, so they are left out unless ``builtin_sids``.
+Disabled, locked-out, expired (``accountExpires``), password-expired (``msDS-User-Account-Control-
+Computed``), ambiguous and unknown accounts resolve to an empty scope. Anything the resolver cannot read
+raises :class:`DirectoryUnavailableError`: a partial group list could miss a deny entry.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import math
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
@@ -24,7 +28,8 @@ from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
 from ragwarden.acl import tokens
-from ragwarden.core.errors import ConfigurationError, DirectoryUnavailableError
+from ragwarden.acl.principals import WELL_KNOWN_AUTHENTICATED, Emittable
+from ragwarden.core.errors import AccessControlError, ConfigurationError, DirectoryUnavailableError
 from ragwarden.core.models import AccessScope
 from ragwarden.core.ports import PrincipalResolver
 
@@ -33,12 +38,19 @@ log = logging.getLogger(__name__)
 Security = Literal["ldaps", "starttls", "plain"]
 T = TypeVar("T")
 
-WELL_KNOWN_SIDS: Mapping[str, str] = {
+# Every authenticated account holds these; BUILTIN\Users only with ``builtin_sids`` (see the docstring).
+WELL_KNOWN_SIDS = tuple(tokens.name_of(t) for t in sorted(WELL_KNOWN_AUTHENTICATED))
+BUILTIN_USERS = "S-1-5-32-545"
+_NAMES: Mapping[str, str] = {
     "S-1-1-0": "Everyone",
     "S-1-5-11": "NT AUTHORITY\\Authenticated Users",
-    "S-1-5-32-545": "BUILTIN\\Users",
+    BUILTIN_USERS: "BUILTIN\\Users",
 }
 UF_ACCOUNTDISABLE = 0x2
+UF_LOCKOUT = 0x10
+UF_PASSWORD_EXPIRED = 0x800000  # msDS-User-Account-Control-Computed: FGPP, "never expires", pwdLastSet=0
+NEVER_EXPIRES = (0, 0x7FFFFFFFFFFFFFFF)  # accountExpires
+_FILETIME_UNIX_EPOCH = 116444736000000000  # 1970-01-01 in 100 ns intervals since 1601-01-01
 NORMAL_USER_ACCOUNT = 805306368  # sAMAccountType of user accounts (not computers, trusts or groups)
 MAX_NAME_LENGTH = 256
 # success, size limit exceeded (more than one match: the callers treat it as ambiguous), no such object
@@ -50,6 +62,8 @@ _USER_ATTRIBUTES = [
     "lockoutTime",
     "sIDHistory",
     "userPrincipalName",
+    "accountExpires",
+    "msDS-User-Account-Control-Computed",
 ]
 
 
@@ -74,8 +88,15 @@ class ADConfig:
     netbios_domain: str | None = None
     connect_timeout: float = 5.0
     timeout: float = 10.0
+    builtin_sids: bool = False  # emit the DC's BUILTIN memberships (only if the file servers agree)
+    extra_domain_sids: tuple[str, ...] = ()  # other domains callers carry SIDs of (sIDHistory, forest)
 
     def __post_init__(self) -> None:
+        try:
+            domains = tuple(tokens.canonical_domain_sid(d) for d in self.extra_domain_sids)
+        except AccessControlError as exc:
+            raise ConfigurationError(f"AD extra domain SIDs: {exc}") from exc
+        object.__setattr__(self, "extra_domain_sids", domains)
         if self.security not in ("ldaps", "starttls", "plain"):
             raise ConfigurationError(f"unknown AD security mode {self.security!r}")
         if self.security == "plain" and not self.allow_plain:
@@ -125,19 +146,45 @@ def _as_int(raw: Any, default: int = 0) -> int:
         return default
 
 
-def _is_active(entry: Mapping[str, Any]) -> bool:
+def _is_active(entry: Mapping[str, Any], now: float) -> bool:
+    """Could this account log on now? Disabled, locked out, expired or with an expired password: no."""
     if _as_int(_first(entry, "userAccountControl")) & UF_ACCOUNTDISABLE:
         return False
     # lockoutTime stays set after the lockout duration until the next logon; treating every non-zero
     # value as locked may hide documents from a user for a while, never show them to a locked account.
-    return _as_int(_first(entry, "lockoutTime")) == 0
+    if _as_int(_first(entry, "lockoutTime")) != 0:
+        return False
+    computed = _first(entry, "msDS-User-Account-Control-Computed")
+    if computed is None:
+        # Constructed by every AD and Samba DC; without it an expired password would go unnoticed.
+        raise DirectoryUnavailableError(f"the directory did not compute the account state of {entry.get('dn')}")
+    if _strict_int(computed) & (UF_LOCKOUT | UF_PASSWORD_EXPIRED):
+        return False
+    expires = _first(entry, "accountExpires")
+    ticks = 0 if expires is None else _strict_int(expires)
+    return ticks in NEVER_EXPIRES or (ticks - _FILETIME_UNIX_EPOCH) / 1e7 > now
+
+
+def _strict_int(raw: Any) -> int:
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise DirectoryUnavailableError(f"the directory returned a malformed number: {raw!r}") from exc
 
 
 class ActiveDirectoryResolver(PrincipalResolver):
     """``PrincipalResolver`` over LDAP(S). One reused connection, serialised by a lock."""
 
-    def __init__(self, config: ADConfig, *, connection_factory: Callable[[], ldap3.Connection] | None = None):
+    def __init__(
+        self,
+        config: ADConfig,
+        *,
+        connection_factory: Callable[[], ldap3.Connection] | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self.config = config
+        self._clock = clock  # wall clock: accountExpires is a date
+        self._domain_sid: str | None = None
         self._connection_factory = connection_factory or self._connect
         self._conn: ldap3.Connection | None = None
         self._lock = threading.Lock()
@@ -150,17 +197,29 @@ class ActiveDirectoryResolver(PrincipalResolver):
     def resolve(self, user: str) -> AccessScope:
         empty = AccessScope(principal=user, tokens=frozenset())
         entry = self._run(lambda conn: self._find_user(conn, user))
-        if entry is None or not _is_active(entry):
+        if entry is None or not _is_active(entry, self._clock()):
             return empty
         sids = self._run(lambda conn: self._all_sids(conn, entry))
+        if not self.config.builtin_sids:
+            sids = {s for s in sids if tokens.sid_domain(tokens.sid(s)) != tokens.BUILTIN_DOMAIN}
         return AccessScope(principal=user, tokens=frozenset(tokens.sid(s) for s in sids))
+
+    def emittable(self) -> Emittable:
+        """Accounts of this domain and the configured extra domains, Everyone, Authenticated Users, and
+        BUILTIN only with ``builtin_sids``. Asks the directory for its domain SID once."""
+        if self._domain_sid is None:
+            self._domain_sid = self._run(self._read_domain_sid)
+        domains = {self._domain_sid, *self.config.extra_domain_sids}
+        if self.config.builtin_sids:
+            domains.add(tokens.BUILTIN_DOMAIN)
+        return Emittable(exact=WELL_KNOWN_AUTHENTICATED, sid_domains=frozenset(domains))
 
     def describe(self, token: str) -> str:
         if tokens.kind_of(token) != "sid":
             return token
         value = tokens.name_of(token)
-        if value in WELL_KNOWN_SIDS:
-            return WELL_KNOWN_SIDS[value]
+        if value in _NAMES:
+            return _NAMES[value]
         if token not in self._names:
             try:
                 name = self._run(lambda conn: self._name_of_sid(conn, value))
@@ -281,6 +340,16 @@ class ActiveDirectoryResolver(PrincipalResolver):
         value = _first(found[0], "nETBIOSName") if found else None
         return value.decode() if value is not None else None
 
+    def _read_domain_sid(self, conn: ldap3.Connection) -> str:
+        found = self._search(conn, self._base_dn or "", "(objectClass=*)", ["objectSid"], ldap3.BASE)
+        raw = _first(found[0], "objectSid") if found else None
+        if raw is None:
+            raise DirectoryUnavailableError(f"the directory did not name the SID of {self._base_dn}")
+        try:
+            return tokens.canonical_domain_sid(sid_from_bytes(raw))
+        except (ValueError, AccessControlError) as exc:
+            raise DirectoryUnavailableError(f"the domain's SID is malformed: {exc}") from exc
+
     def _account_filter(self, user: str) -> str | None:
         """The LDAP filter for a name in any accepted form, every value escaped; None: not a name."""
         name = user.strip()
@@ -319,7 +388,7 @@ class ActiveDirectoryResolver(PrincipalResolver):
     def _all_sids(self, conn: ldap3.Connection, entry: Mapping[str, Any]) -> set[str]:
         user_sid = sid_from_bytes(_first(entry, "objectSid"))
         domain_sid = user_sid.rsplit("-", 1)[0]
-        sids = {user_sid, *WELL_KNOWN_SIDS}
+        sids = {user_sid, *WELL_KNOWN_SIDS, *([BUILTIN_USERS] if self.config.builtin_sids else [])}
         primary = _as_int(_first(entry, "primaryGroupID"))
         if primary:
             sids.add(f"{domain_sid}-{primary}")

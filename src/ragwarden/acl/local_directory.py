@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import yaml
 
 from ragwarden.acl import tokens
+from ragwarden.acl.principals import Emittable
 from ragwarden.core.errors import AccessControlError, ConfigurationError
 from ragwarden.core.models import AccessScope
 
@@ -106,6 +107,12 @@ class LocalDirectory:
         name = _canonical(user)
         granted = self._scopes.get(name) if name is not None else None
         return AccessScope(principal=name or str(user), tokens=granted or frozenset())
+
+    def emittable(self) -> Emittable:
+        """The tokens a scope from this file can hold: its users (disabled ones too: their token names
+        someone real, who merely sees nothing now), its groups, and ``everyone``."""
+        named = {tokens.user(n) for n in self._users} | {tokens.group(n) for n in self._groups}
+        return Emittable(exact=frozenset(named | {tokens.EVERYONE}))
 
     def describe(self, token: str) -> str:
         """A human-readable name for ``token``, e.g. ``group hr-leads (HR-Leitung)``."""

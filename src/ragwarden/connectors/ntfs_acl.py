@@ -15,8 +15,13 @@ Who may **read** a file, from its self-relative security descriptor ([MS-DTYP] 2
   DACL or one where no ACE grants read (nobody may read), object ACEs, callback (conditional) ACEs and
   any other ACE type, and any malformed structure.
 
-SIDs become full ``sid:`` tokens, well-known and BUILTIN SIDs included (``S-1-1-0`` Everyone,
-``S-1-5-11`` Authenticated Users, ``S-1-5-32-545`` BUILTIN\\Users are in every AD caller's scope).
+SIDs become canonical ``sid:`` tokens (:func:`ragwarden.acl.tokens.sid`) exactly as the descriptor names
+them, well-known, BUILTIN and the file server's machine-local SIDs included: this mapping says what the
+file system says. Whether a caller can ever hold such a token is decided at ingest
+(:mod:`ragwarden.acl.principals`): Everyone (``S-1-1-0``), Authenticated Users (``S-1-5-11``) and the
+domain's accounts resolve; BUILTIN (``S-1-5-32-*``, evaluated by the file server against its own local
+groups), NETWORK, INTERACTIVE, CREATOR OWNER, machine-local and foreign-domain SIDs do not by default, so
+an allow for them grants nothing and a deny for them keeps the file out of the index.
 """
 
 from __future__ import annotations

@@ -65,9 +65,21 @@ class GenerationFields(BaseModel):
     answer_few_shot: bool = True
     answer_condense: Literal["heuristic", "llm"] = "heuristic"
 
+    # Admission of /v1/answer: `answer_concurrency` answers generate at once (one llama.cpp context
+    # serves one at a time), up to `answer_queue_size` more wait for a turn without holding a worker
+    # thread (full: 503 + Retry-After), one caller has at most `answer_per_caller` in flight (429 +
+    # Retry-After), and nobody waits for a turn (or for the in-process model) past `answer_wait_timeout`.
+    answer_concurrency: int = Field(default=1, ge=1, le=64)
+    answer_queue_size: int = Field(default=8, ge=0, le=10_000)
+    answer_per_caller: int = Field(default=2, ge=1, le=1000)
+    answer_wait_timeout: float = Field(default=60.0, gt=0, le=3600)
+
     conversation_max_turns: int = Field(default=10, ge=1, le=1000)
-    conversation_ttl_seconds: float = Field(default=3600.0, gt=0)
+    conversation_ttl_seconds: float = Field(default=3600.0, gt=0)  # idle conversations expire
     conversation_max_count: int = Field(default=10_000, ge=1)
+    # Memory for follow-ups is bounded by size as well as count (least recently used go first).
+    conversation_max_bytes: int = Field(default=64 * 1024 * 1024, ge=64 * 1024)  # all conversations
+    conversation_max_bytes_each: int = Field(default=64 * 1024, ge=4096)  # one conversation's turns
 
 
 class Settings(BaseSettings, GenerationFields):
@@ -94,6 +106,13 @@ class Settings(BaseSettings, GenerationFields):
     ad_netbios_domain: str | None = None
     ad_connect_timeout: float = Field(default=5.0, gt=0)
     ad_timeout: float = Field(default=10.0, gt=0)
+    # BUILTIN groups (S-1-5-32-*) are evaluated by each file server against its own local groups, so
+    # the DC's tokenGroups say nothing about them: emitted only when the file servers agree with the DC.
+    ad_builtin_sids: bool = False
+    # Domain SIDs (S-1-5-21-a-b-c) whose accounts callers carry besides the AD domain's own: migrated
+    # domains (sIDHistory), other domains of the forest; with Entra alone, the synchronised domain(s).
+    # An ACL entry of any other domain (a file server's local group) names nobody we can resolve.
+    ad_extra_domain_sids: list[str] = Field(default_factory=list)
 
     # Entra ID (bearer tokens; groups from Microsoft Graph)
     entra_tenant_id: str | None = None
@@ -125,7 +144,8 @@ class Settings(BaseSettings, GenerationFields):
     teams_issuer: str = "https://api.botframework.com"
     teams_clock_skew: float = Field(default=300.0, ge=0, le=600)  # the Bot Framework allows 5 minutes
     teams_ca_bundle: Path | None = None  # replaces the system CAs for metadata, authority and replies
-    # Group chats and channels: answer only from what every member may see, up to this many members
+    # Unused since channels answer from the team's group and group chats privately (never from a
+    # roster); kept so that configurations which set it still load
     teams_max_group_members: int = Field(default=50, ge=2, le=1000)
 
     @field_validator("teams_app_password")
@@ -181,6 +201,10 @@ class Settings(BaseSettings, GenerationFields):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Server-Timing headers and the answer's "timings": how long each stage took can tell a caller
+    # about work done on documents they cannot see, so nobody gets them unless this is on (the demo's
+    # benchmarks turn it on; operators have /metrics).
+    expose_timings: bool = False
 
     @field_validator("proxy_secret", "entra_client_secret", "ad_bind_password", "smb_password", "metrics_token")
     @classmethod
@@ -203,7 +227,24 @@ class Settings(BaseSettings, GenerationFields):
         unknown = sorted(set(modes) - set(AuthMode.__args__))  # type: ignore[attr-defined]
         if not modes or unknown:
             raise ValueError(f"unknown auth mode(s) {unknown or value!r}; use {', '.join(AuthMode.__args__)}")  # type: ignore[attr-defined]
-        return ",".join(dict.fromkeys(modes))
+        modes = list(dict.fromkeys(modes))
+        if "local" in modes and len(modes) > 1:
+            # local trusts X-Remote-User from anyone on this machine: beside another mode, a request
+            # that carries only that header would skip the other mode's proof (secret, token)
+            raise ValueError(
+                f"RAGWARDEN_AUTH_MODE=local (the demo's user switcher) cannot be combined with other modes "
+                f"(got {value!r}): use local alone, or trusted-header/entra without it"
+            )
+        return ",".join(modes)
+
+    @field_validator("entra_redirect_uri")
+    @classmethod
+    def _redirect_uri(cls, value: str | None) -> str | None:
+        # The session cookie is __Host- (Secure): browsers keep it over https, and over plain http only
+        # on localhost (a secure context), which is also all Entra accepts as an http redirect URI.
+        if value is not None and not _secure_origin(value):
+            raise ValueError("RAGWARDEN_ENTRA_REDIRECT_URI must be https:// (or http:// on localhost for development)")
+        return value
 
     @property
     def auth_modes(self) -> tuple[str, ...]:
@@ -253,6 +294,15 @@ class Settings(BaseSettings, GenerationFields):
                 "authenticating reverse proxy sends as X-Proxy-Secret)"
             )
         return self.proxy_secret
+
+
+def _secure_origin(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return bool(parts.hostname)
+    return parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -4,17 +4,24 @@ Per document: unchanged content and ACL → skipped; ACL-only change → payload
 re-embedding; new or changed content → parsed, chunked, embedded (batched across documents) and
 written; gone from the source → removed. A document whose ACL or content can no longer be read is
 removed too: what cannot be checked is not shown (fail closed).
+
+Every ACL, in both passes and unchanged documents included (the directories may have changed), is
+first admitted against what the configured resolvers can emit (:func:`ragwarden.acl.principals.admit`):
+a deny naming a principal no caller can hold fails the document; allow entries naming one are left
+out and counted in the report.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ragwarden.acl.principals import Emittable, UnresolvablePrincipalError, admit
 from ragwarden.core.errors import ItemError, RagwardenError
 from ragwarden.core.models import AccessControl, Chunk, FailedItem, IndexedChunk, SourceDocument
 from ragwarden.core.ports import Connector, Embedder, VectorIndex
@@ -23,8 +30,6 @@ from ragwarden.ingestion.state import DocumentState, StateStore
 log = logging.getLogger(__name__)
 
 ChunkMaker = Callable[[SourceDocument, bytes], list[Chunk]]
-
-
 
 class AclConnector(Protocol):
     """A connector that can read permissions without content (both built-in connectors can)."""
@@ -46,15 +51,21 @@ class SyncReport:
     chunks_written: int = 0
     recovered: int = 0  # documents a crashed pass left in flight, taken out to be indexed afresh
     failed: list[FailedItem] = field(default_factory=list)
+    # allow/share tokens no configured resolver emits (they grant nothing): token -> documents naming it
+    ignored: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
 
     @property
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.added} added, {self.updated} updated, {self.restamped} re-stamped, "
             f"{self.unchanged} unchanged, {self.deleted} deleted, {len(self.failed)} failed; "
             f"{self.chunks_written} chunks written in {self.seconds:.1f} s"
         )
+        if self.ignored:
+            named = ", ".join(f"{t} ({n})" for t, n in sorted(self.ignored.items()))
+            text += f"; grants nobody can hold, left out: {named}"
+        return text
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -87,6 +98,7 @@ class SyncEngine:
         | None = None,
         settle: Callable[[], None] | None = None,
         pace: Callable[[], int] | None = None,
+        principals: Emittable | None = None,
     ) -> None:
         self._index = index
         self._embedder = embedder
@@ -101,6 +113,8 @@ class SyncEngine:
         # to embed next (few while searches come in, since a query's embedding waits for the slice under
         # way; many when quiet), so a long sync does not hold the cores and the model a search needs.
         self._pace = pace
+        # What callers can hold; None (harness only; the composition root always passes it): no check.
+        self._principals = principals
         index.ensure_collection(embedder.dimension)
 
     def sync(self, connector: Connector) -> SyncReport:
@@ -119,6 +133,10 @@ class SyncEngine:
             if isinstance(item, FailedItem):
                 self._fail(connector.source, item, report, failed_uris, seen)
                 continue
+            admitted = self._admit(connector.source, item.source_uri, item.acl, report, failed_uris, seen)
+            if admitted is None:
+                continue
+            item = dataclasses.replace(item, acl=admitted)
             seen.add(item.doc_id)
             previous = known.get(item.doc_id)
             if previous is not None and previous.content_hash == item.content_hash:
@@ -155,9 +173,12 @@ class SyncEngine:
             if isinstance(item, FailedItem):
                 self._fail(connector.source, item, report, set(), seen)
                 continue
-            doc_id, acl = item
+            doc_id, raw = item
             previous = known.get(doc_id)
             if previous is None:
+                continue
+            acl = self._admit(connector.source, previous.source_uri, raw, report, set(), seen)
+            if acl is None:
                 continue
             seen.add(doc_id)
             if previous.acl == acl:
@@ -171,6 +192,22 @@ class SyncEngine:
         self._settle(report)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _admit(
+        self, source: str, uri: str, acl: AccessControl, report: SyncReport, failed_uris: set[str], seen: set[str]
+    ) -> AccessControl | None:
+        """The ACL as it can be enforced, or None: the document failed (and any old copy is gone)."""
+        if self._principals is None:
+            return acl
+        try:
+            admission = admit(acl, self._principals)
+        except UnresolvablePrincipalError as exc:
+            self._fail(source, FailedItem(uri, str(exc), "acl"), report, failed_uris, seen)
+            return None
+        if admission.ignored:
+            log.info("%s: grants nobody can hold, left out: %s", uri, ", ".join(sorted(admission.ignored)))
+            report.ignored.update(admission.ignored)
+        return admission.acl
 
     def _recover(self, source: str) -> int:
         """Documents a crashed pass was changing leave the index and the checkpoint; this pass indexes

@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ragwarden.acl.principals import Emittable, UnresolvablePrincipalError, admit
 from ragwarden.connectors import registry
 from ragwarden.core.errors import NotFoundError, RagwardenError
 from ragwarden.core.models import AccessControl, FailedItem
@@ -50,6 +51,7 @@ def verify(services: Services, *, sample: int | None = None, source: str | None 
         try:
             connector = registry.build_connector(record.spec, context(services))
             truth, unreadable = _source_acls(connector)
+            truth, refused = _enforceable(truth, services.principals())
         except (RagwardenError, OSError) as exc:
             report.add(name, "*", f"the source cannot be read: {exc}")
             continue
@@ -62,7 +64,9 @@ def verify(services: Services, *, sample: int | None = None, source: str | None 
         for doc_id in ids:
             report.checked += 1
             where = known[doc_id].path or known[doc_id].source_uri
-            problem = _compare(held.get(doc_id, set()), truth.get(doc_id), known[doc_id].source_uri in unreadable)
+            problem = refused.get(doc_id) or _compare(
+                held.get(doc_id, set()), truth.get(doc_id), known[doc_id].source_uri in unreadable
+            )
             if problem:
                 report.add(name, where, problem)
     return report
@@ -92,6 +96,21 @@ def _source_acls(connector: Any) -> tuple[dict[str, AccessControl], set[str]]:
         if callable(close):
             close()
     return truth, unreadable
+
+
+def _enforceable(
+    truth: dict[str, AccessControl], principals: Emittable
+) -> tuple[dict[str, AccessControl], dict[str, str]]:
+    """The source's ACLs as the sync indexes them (grants nobody can hold left out), and the documents
+    it must not index at all, with the reason."""
+    admitted: dict[str, AccessControl] = {}
+    refused: dict[str, str] = {}
+    for doc_id, acl in truth.items():
+        try:
+            admitted[doc_id] = admit(acl, principals).acl
+        except UnresolvablePrincipalError as exc:
+            refused[doc_id] = f"indexed, but must not be: {exc}"
+    return admitted, refused
 
 
 def _compare(held: set[AccessControl], truth: AccessControl | None, unreadable: bool) -> str | None:
