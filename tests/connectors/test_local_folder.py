@@ -12,6 +12,7 @@ import pytest
 
 from ragwarden.connectors.local_folder import (
     KIND_ACL,
+    KIND_ORPHAN_SIDECAR,
     KIND_SYMLINK,
     KIND_TOO_LARGE,
     KIND_UNREADABLE,
@@ -95,12 +96,16 @@ def test_an_acl_above_the_root_is_never_used(tmp_path: Path) -> None:
     assert explain_acl_source(inner, "doc.txt") is None
 
 
-def test_a_files_own_sidecar_beats_its_folders_acl(root: Path) -> None:
+def test_a_files_own_sidecar_replaces_its_folders_allow_list_but_keeps_its_denies(root: Path) -> None:
+    """The sidecar names the file's readers explicitly (it may name more than the folder does); the
+    folder's deny still applies: a sidecar's author cannot drop it without noticing."""
     folder_acl(root, "hr", HR)
     put(root, "hr/aushang.txt", acl={"allow": ["everyone"], "deny": ["group:interns"]})
     put(root, "hr/gehalt.txt")
     docs, _ = scan(root)
-    assert docs["hr/aushang.txt"].acl == AccessControl(frozenset({"everyone"}), frozenset({"group:interns"}))
+    assert docs["hr/aushang.txt"].acl == AccessControl(
+        frozenset({"everyone"}), frozenset({"group:interns", "user:bob"})
+    )
     assert docs["hr/gehalt.txt"].acl.allow == {"group:hr"}
     assert explain_acl_source(root, "hr/aushang.txt") == root / "hr/aushang.txt.acl.json"
     assert explain_acl_source(root, root / "hr/gehalt.txt") == root / "hr/.acl.json"
@@ -153,22 +158,25 @@ def test_an_invalid_folder_acl_fails_every_heir_and_does_not_fall_through_to_the
     folder_acl(root, "hr", '{"allow": ["group:hr"], "deny": ["usr:bob"]}')  # a typo in the deny
     put(root, "hr/gehalt.txt")
     put(root, "hr/2024/bonus.txt")
-    put(root, "hr/aushang.txt", acl=ALL)  # its own valid sidecar decides
+    put(root, "hr/aushang.txt", acl=ALL)  # its own valid sidecar: the folder's (unknown) denies would apply too
+    folder_acl(root, "hr/sub", ALL)
+    put(root, "hr/sub/x.txt")
     put(root, "public.txt")
     docs, failed = scan(root)
-    assert set(docs) == {"hr/aushang.txt", "public.txt"}
-    assert set(failed) == {"hr/gehalt.txt", "hr/2024/bonus.txt"}
+    assert set(docs) == {"public.txt"}
+    assert set(failed) == {"hr/gehalt.txt", "hr/2024/bonus.txt", "hr/aushang.txt", "hr/sub/x.txt"}
     for item in failed.values():
+        assert item.kind == KIND_ACL
         assert item.reason.startswith("invalid ACL sidecar hr/.acl.json: unknown token type 'usr'")
 
 
 def test_sidecars_and_folder_acls_are_never_documents(root: Path) -> None:
     folder_acl(root, ".", ALL)
     put(root, "a.txt", acl=HR)
-    put(root, "lonely.pdf.acl.json", "{}")  # an orphan sidecar: not a document, not an error
+    put(root, "lonely.pdf.acl.json", "{}")  # an orphan sidecar: not a document; reported
     docs, failed = scan(root)
     assert set(docs) == {"a.txt"}
-    assert not failed
+    assert {k: v.kind for k, v in failed.items()} == {"lonely.pdf.acl.json": KIND_ORPHAN_SIDECAR}
 
 
 def test_hidden_files_and_folders_are_skipped_unless_asked_for(root: Path) -> None:
@@ -183,7 +191,8 @@ def test_hidden_files_and_folders_are_skipped_unless_asked_for(root: Path) -> No
 def test_document_fields(root: Path) -> None:
     folder_acl(root, "finance", ALL)
     path = put(root, "finance/Reise_kosten-2024.PDF", b"%PDF-1.4 bytes")
-    doc = scan(root, source="share1")[0]["finance/Reise_kosten-2024.PDF"]
+    source = connector(root, source="share1")
+    doc = next(d for d in source.scan() if isinstance(d, SourceDocument))
     assert doc.source == "share1"
     assert doc.source_uri == path.as_uri()
     assert doc.title == "Reise kosten 2024"
@@ -192,7 +201,7 @@ def test_document_fields(root: Path) -> None:
     assert doc.modified is not None and doc.modified.utcoffset() is not None
     assert doc.metadata == {"department": "finance"}
     assert len(doc.doc_id) == 32 and doc.doc_id.isalnum()
-    assert connector(root, source="share1").read(doc) == b"%PDF-1.4 bytes"
+    assert source.read(doc) == b"%PDF-1.4 bytes"
 
 
 def test_doc_ids_are_deterministic_and_depend_on_source_and_path(root: Path) -> None:
@@ -347,7 +356,8 @@ def test_scan_acls_returns_the_same_acls_without_reading_content(root: Path, mon
 
     def only_sidecars(opener: Any) -> Any:
         def guarded(path: Any, *args: Any, **kwargs: Any) -> Any:
-            if not str(path).endswith(".acl.json"):
+            folder = bool(args and isinstance(args[0], int) and args[0] & os.O_DIRECTORY)
+            if not folder and not str(path).endswith(".acl.json"):
                 raise AssertionError(f"content read during the permission-only pass: {path}")
             return opener(path, *args, **kwargs)
 

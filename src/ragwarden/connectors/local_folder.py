@@ -5,70 +5,67 @@
     hr/.acl.json             the ACL of every file in hr/ (and below) without its own sidecar
 
 A file takes its own sidecar, else the nearest ``.acl.json`` in its folder or a parent folder up to the
-root (never above it). Fail closed: a file with no ACL, or whose deciding sidecar cannot be read or is not
-understood, is not a document but a :class:`FailedItem` with the reason; an invalid folder ACL fails every
-file that would inherit it instead of falling through to a grandparent's, possibly wider, ACL.
+root (never above it); how sidecars are matched to names and compose down the tree (a sidecar replaces the
+inherited allow list but keeps the inherited denies and share restriction) is in
+:mod:`ragwarden.connectors.sidecars`. Fail closed: a file with no ACL, or whose deciding sidecar cannot be
+read or is not understood, is not a document but a :class:`FailedItem` with the reason.
 
-No symbolic link is followed, inside the root or out of it: a link's own sidecar could grant wider access
-than its target's (and a link out of the root would let anyone who can write here read anything the
-service can). Links are reported as failed items; targets inside the root are indexed at their own path.
+No symbolic link is followed, in any path component, inside the root or out of it: the walk opens every
+folder and file relative to its parent's handle (:mod:`ragwarden.connectors.beneath`), so a folder swapped
+for a link while the lazy scan is under way cannot bring another folder's bytes under this one's ACL. Links
+are reported as failed items; targets inside the root are indexed at their own path. :meth:`read` opens the
+same way, checks that it reached the very file the scan hashed (device and inode) and that the bytes hash
+as they did when the ACL was decided; otherwise that document fails for this run.
 """
 
 from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 import stat
-from collections.abc import Iterator, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
 
-from ragwarden.acl import tokens
-from ragwarden.core.errors import (
-    AccessControlError,
-    ConfigurationError,
-    DocumentTooLargeError,
-    InvalidRequestError,
-    ItemError,
+from ragwarden.connectors import sidecars
+from ragwarden.connectors.beneath import FileId, hash_handle, open_beneath, open_file_at, read_all
+from ragwarden.connectors.folder_walk import (
+    KIND_FOLDER,
+    KIND_ORPHAN_SIDECAR,
+    KIND_SYMLINK,
+    Entry,
+    Frame,
+    walk,
 )
+from ragwarden.connectors.sidecars import FOLDER_ACL, SIDECAR_SUFFIX, parse_acl
+from ragwarden.core.errors import ConfigurationError, DocumentTooLargeError, InvalidRequestError, ItemError
 from ragwarden.core.models import AccessControl, FailedItem, SourceDocument
 
-SIDECAR_SUFFIX = ".acl.json"
-FOLDER_ACL = ".acl.json"
-MAX_SIDECAR_BYTES = 1024 * 1024
-
-# FailedItem.kind values this connector reports.
-KIND_ACL = "acl"  # no ACL, or the deciding sidecar is invalid: never indexed
+# FailedItem.kind values this connector reports (and KIND_SYMLINK, KIND_FOLDER, KIND_ORPHAN_SIDECAR).
+KIND_ACL = "acl"  # no ACL, or the deciding sidecar is invalid or ambiguous: never indexed
 KIND_TOO_LARGE = "too_large"
 KIND_UNREADABLE = "unreadable"  # the file (or its metadata) cannot be read
-KIND_SYMLINK = "symlink"
 KIND_SPECIAL = "special_file"  # fifo, socket, device: reading could block or never end
-KIND_FOLDER = "folder"  # a folder that cannot be listed: nothing below it is reported as a document
 
-_ACL_KEYS = frozenset({"allow", "deny", "share"})
+__all__ = [
+    "FOLDER_ACL", "KIND_ACL", "KIND_FOLDER", "KIND_ORPHAN_SIDECAR", "KIND_SPECIAL", "KIND_SYMLINK", "KIND_TOO_LARGE",
+    "KIND_UNREADABLE", "SIDECAR_SUFFIX", "LocalFolderConnector", "explain_acl_source", "parse_acl", "prettify_title",
+]
 
-
-@dataclass(frozen=True, slots=True)
-class _AclSource:
-    """The ACL that applies at some place, where it came from, or why there is none."""
-
-    acl: AccessControl | None
-    origin: str | None  # root-relative path of the deciding sidecar
-    error: str | None
-
-
-_NO_ACL = _AclSource(None, None, "no ACL: no sidecar and no .acl.json in any parent folder")
+# Scanned file identities kept for read(): the engine reads each changed document right after the scan
+# yields it, so a bound this large is never reached by it; a document it forgot fails closed.
+_REMEMBERED = 65_536
 
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
-    path: Path
+    folder: Frame
+    name: str
     rel: str
-    info: os.stat_result
     acl: AccessControl
 
 
@@ -86,6 +83,8 @@ class LocalFolderConnector:
         self._source = source
         self._max_file_size = max_file_size
         self._include_hidden = include_hidden
+        self._scanned: OrderedDict[str, tuple[str, FileId]] = OrderedDict()
+        self._lock = threading.Lock()
 
     @property
     def source(self) -> str:
@@ -115,86 +114,74 @@ class LocalFolderConnector:
             yield item if isinstance(item, FailedItem) else (self.doc_id(item.rel), item.acl)
 
     def read(self, document: SourceDocument) -> bytes:
-        """The document's bytes; raises :class:`ItemError` if it is gone, unreadable or now too large."""
+        """The bytes the scan hashed and decided the ACL for; raises :class:`ItemError` if the file is gone,
+        unreadable, now too large, reached through a link, or not the file or the bytes the scan saw."""
         if document.source != self._source:
             raise ItemError(f"document {document.doc_id} belongs to source {document.source!r}")
-        path = self._root / document.path
-        if path.is_symlink() or not _is_within(path.resolve(), self._root):
-            raise ItemError(f"{document.path}: not a regular file inside {self._root}")
-        try:
-            with _open_regular(path) as handle:
-                data = handle.read(self._max_file_size + 1)
-        except OSError as exc:
-            raise ItemError(f"{document.path}: cannot be read: {exc.strerror or exc}") from exc
+        with self._lock:
+            scanned = self._scanned.get(document.doc_id)
+        if scanned is None or scanned[0] != document.path:
+            raise ItemError(f"{document.path}: not a file this connector's scan yielded; not read")
+        data = self._read_checked(document.path, scanned[1])
         if len(data) > self._max_file_size:
             raise DocumentTooLargeError(f"{document.path}: larger than {self._max_file_size} bytes")
+        if hashlib.sha256(data).hexdigest() != document.content_hash:
+            raise ItemError(f"{document.path}: changed since the scan decided its ACL; read again at the next sync")
         return data
+
+    def _read_checked(self, rel: str, expected: FileId) -> bytes:
+        try:
+            root_fd = _open_root(self._root)
+            try:
+                fd = open_beneath(root_fd, rel)
+            finally:
+                os.close(root_fd)
+            try:
+                if FileId.of(os.fstat(fd)) != expected:
+                    raise ItemError(f"{rel}: replaced by another file since the scan decided its ACL")
+                return read_all(fd, self._max_file_size)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            linked = exc.errno in (errno.ELOOP, errno.ENOTDIR)  # O_NOFOLLOW|O_DIRECTORY on a link: ENOTDIR
+            why = "a symbolic link or non-folder in its path (not followed)" if linked else exc.strerror or exc
+            raise ItemError(f"{rel}: cannot be read: {why}") from exc
 
     # -- the walk ------------------------------------------------------------------------------------
 
     def _candidates(self) -> Iterator[_Candidate | FailedItem]:
         """Files with their effective ACL; folder ACLs are parsed once per folder per scan."""
-        if not self._root.is_dir():
-            raise ConfigurationError(f"the folder {self._root} no longer exists or is not a folder")
-        pending: list[tuple[Path, _AclSource]] = [(self._root, _NO_ACL)]
-        while pending:
-            folder, inherited = pending.pop()
-            try:
-                with os.scandir(folder) as listing:
-                    entries = sorted(listing, key=lambda e: e.name)
-            except OSError as exc:
-                yield FailedItem(folder.as_uri(), f"cannot list folder: {exc.strerror or exc}", KIND_FOLDER)
-                continue
-            names = {e.name for e in entries}
-            here = self._sidecar_acl(folder / FOLDER_ACL) if FOLDER_ACL in names else inherited
-            subfolders: list[Path] = []
-            for entry in entries:
-                if self._skipped(entry.name):
-                    continue
-                path = Path(entry.path)
-                if entry.is_symlink():
-                    yield self._symlink_failure(path)
-                elif entry.is_dir(follow_symlinks=False):
-                    subfolders.append(path)
-                else:
-                    yield self._candidate(path, names, here)
-            pending.extend((sub, here) for sub in reversed(subfolders))
+        try:
+            root_fd = _open_root(self._root)
+        except OSError as exc:
+            raise ConfigurationError(f"the folder {self._root} no longer exists or is not a folder") from exc
+        for frame, item in walk(root_fd, self._root, self._include_hidden):
+            if isinstance(item, FailedItem):
+                yield item
+            else:
+                yield self._candidate(frame, item)
 
-    def _skipped(self, name: str) -> bool:
-        """Sidecars are never documents; hidden names only on request."""
-        if name.endswith(SIDECAR_SUFFIX):
-            return True
-        return name.startswith(".") and not self._include_hidden
-
-    def _candidate(self, path: Path, names: set[str], folder_acl: _AclSource) -> _Candidate | FailedItem:
-        uri = path.as_uri()
-        rel = path.relative_to(self._root).as_posix()
+    def _candidate(self, folder: Frame, entry: Entry) -> _Candidate | FailedItem:
+        rel = folder.join(entry.name)
+        uri = (self._root / rel).as_uri()
         try:
             rel.encode("utf-8")
         except UnicodeEncodeError:
             return FailedItem(uri, "file name is not valid UTF-8", KIND_UNREADABLE)
-        sidecar = path.name + SIDECAR_SUFFIX
-        source = self._sidecar_acl(path.with_name(sidecar)) if sidecar in names else folder_acl
+        if entry.is_symlink:
+            return self._symlink_failure(self._root / rel)
+        source = folder.acl_for(entry.name)
         if source.acl is None:
             return FailedItem(uri, source.error or "no ACL", KIND_ACL)
-        try:
-            info = path.stat(follow_symlinks=False)
-        except OSError as exc:
-            return FailedItem(uri, f"cannot read file metadata: {exc.strerror or exc}", KIND_UNREADABLE)
-        if not stat.S_ISREG(info.st_mode):
+        if entry.info is None:
+            return FailedItem(uri, f"cannot read file metadata: {entry.error}", KIND_UNREADABLE)
+        if not stat.S_ISREG(entry.info.st_mode):
             return FailedItem(uri, "not a regular file (fifo, socket or device)", KIND_SPECIAL)
-        if info.st_size > self._max_file_size:
+        if entry.info.st_size > self._max_file_size:
             return FailedItem(
-                uri, f"too large: {info.st_size} bytes (limit {self._max_file_size})", KIND_TOO_LARGE
+                uri, f"too large: {entry.info.st_size} bytes (limit {self._max_file_size})", KIND_TOO_LARGE
             )
-        return _Candidate(path, rel, info, source.acl)
-
-    def _sidecar_acl(self, sidecar: Path) -> _AclSource:
-        rel = sidecar.relative_to(self._root).as_posix()
-        try:
-            return _AclSource(_load_sidecar(sidecar), rel, None)
-        except AccessControlError as exc:
-            return _AclSource(None, rel, f"invalid ACL sidecar {rel}: {exc}")
+        return _Candidate(folder, entry.name, rel, source.acl)
 
     def _symlink_failure(self, path: Path) -> FailedItem:
         try:
@@ -205,27 +192,45 @@ class LocalFolderConnector:
         return FailedItem(path.as_uri(), f"symbolic link not followed (points {where})", KIND_SYMLINK)
 
     def _document(self, item: _Candidate) -> SourceDocument | FailedItem:
-        uri = item.path.as_uri()
+        path = self._root / item.rel
+        uri = path.as_uri()
         try:
-            content_hash, size = _hash_file(item.path, self._max_file_size)
+            fd = open_file_at(item.folder.fd, item.name)
+        except OSError as exc:
+            kind = KIND_SYMLINK if exc.errno == errno.ELOOP else KIND_UNREADABLE
+            return FailedItem(uri, f"cannot be read: {exc.strerror or exc}", kind)
+        try:
+            info = os.fstat(fd)
+            hashed = hash_handle(fd, self._max_file_size)
         except OSError as exc:
             return FailedItem(uri, f"cannot be read: {exc.strerror or exc}", KIND_UNREADABLE)
-        except DocumentTooLargeError as exc:  # grew since it was listed
-            return FailedItem(uri, f"too large: {exc}", KIND_TOO_LARGE)
+        finally:
+            os.close(fd)
+        if hashed is None:  # grew since it was listed
+            return FailedItem(uri, f"too large: more than {self._max_file_size} bytes", KIND_TOO_LARGE)
+        doc_id = self.doc_id(item.rel)
+        self._remember(doc_id, item.rel, FileId.of(info))
         parts = item.rel.split("/")
         return SourceDocument(
-            doc_id=self.doc_id(item.rel),
+            doc_id=doc_id,
             source=self._source,
             source_uri=uri,
-            title=prettify_title(item.path.stem) or item.path.name,
+            title=prettify_title(path.stem) or path.name,
             acl=item.acl,
-            content_hash=content_hash,
-            modified=datetime.fromtimestamp(item.info.st_mtime, tz=UTC),
-            size=size,
-            file_type=item.path.suffix.lstrip(".").lower(),
+            content_hash=hashed[0],
+            modified=datetime.fromtimestamp(info.st_mtime, tz=UTC),
+            size=hashed[1],
+            file_type=path.suffix.lstrip(".").lower(),
             path=item.rel,
             metadata={"department": parts[0]} if len(parts) > 1 else {},
         )
+
+    def _remember(self, doc_id: str, rel: str, file_id: FileId) -> None:
+        with self._lock:
+            self._scanned[doc_id] = (rel, file_id)
+            self._scanned.move_to_end(doc_id)
+            while len(self._scanned) > _REMEMBERED:
+                self._scanned.popitem(last=False)
 
 
 def explain_acl_source(root: Path | str, file: Path | str) -> Path | None:
@@ -236,8 +241,8 @@ def explain_acl_source(root: Path | str, file: Path | str) -> Path | None:
     path = path.parent.resolve() / path.name  # resolve folders, keep a linked file's own name
     if not _is_within(path, root) or path == root:
         raise InvalidRequestError(f"{file} is not a file inside {root}")
-    own = path.with_name(path.name + SIDECAR_SUFFIX)
-    if os.path.lexists(own):
+    own = _own_sidecar(path)
+    if own is not None:
         return own
     folder = path.parent
     while True:
@@ -246,6 +251,18 @@ def explain_acl_source(root: Path | str, file: Path | str) -> Path | None:
         if folder == root:
             return None
         folder = folder.parent
+
+
+def _own_sidecar(path: Path) -> Path | None:
+    exact = path.with_name(path.name + SIDECAR_SUFFIX)
+    if os.path.lexists(exact):
+        return exact
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return None
+    loose = [n for n in names if sidecars.is_sidecar(n) and sidecars.loose(n) == sidecars.loose(exact.name)]
+    return path.with_name(loose[0]) if loose else None  # matched, or ambiguous: it decides (by failing)
 
 
 def prettify_title(stem: str) -> str:
@@ -257,75 +274,9 @@ def prettify_title(stem: str) -> str:
     return title
 
 
-def parse_acl(data: Any) -> AccessControl:
-    """An ACL from a sidecar's parsed JSON; anything not understood raises :class:`AccessControlError`."""
-    if not isinstance(data, Mapping):
-        raise AccessControlError("expected a JSON object with 'allow' (and optional 'deny', 'share')")
-    unknown = sorted(str(k) for k in data if k not in _ACL_KEYS)
-    if unknown:
-        raise AccessControlError(f"unknown keys {unknown} (allowed: allow, deny, share)")
-    if "allow" not in data:
-        raise AccessControlError("missing 'allow'")
-    lists: dict[str, frozenset[str]] = {}
-    for key in _ACL_KEYS:
-        value = data.get(key, [])
-        if not isinstance(value, list):
-            raise AccessControlError(f"'{key}' must be a list of tokens, got {type(value).__name__}")
-        lists[key] = tokens.parse_all(value)
-    return AccessControl(allow=lists["allow"], deny=lists["deny"], share=lists["share"])
-
-
-def _load_sidecar(sidecar: Path) -> AccessControl:
-    if sidecar.is_symlink():
-        raise AccessControlError("is a symbolic link (not followed)")
-    try:
-        with _open_regular(sidecar) as handle:
-            raw = handle.read(MAX_SIDECAR_BYTES + 1)
-    except OSError as exc:
-        raise AccessControlError(f"cannot be read: {exc.strerror or exc}") from exc
-    if len(raw) > MAX_SIDECAR_BYTES:
-        raise AccessControlError(f"larger than {MAX_SIDECAR_BYTES} bytes")
-    try:
-        data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_unique_keys)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise AccessControlError(f"not valid JSON: {exc}") from exc
-    return parse_acl(data)
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # json keeps the last of duplicate keys; two "allow" lists are ambiguous, so refuse them.
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
-
-def _hash_file(path: Path, limit: int) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with _open_regular(path) as handle:
-        while block := handle.read(1 << 20):
-            size += len(block)
-            if size > limit:
-                raise DocumentTooLargeError(f"{size}+ bytes (limit {limit})")
-            digest.update(block)
-    return digest.hexdigest(), size
-
-
-def _open_regular(path: Path) -> BinaryIO:
-    """Open a regular file for reading without following a link or blocking on a fifo that was
-    swapped in after the folder was listed."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(path, flags)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+def _open_root(root: Path) -> int:
+    # The root itself is the operator's configuration (resolved once); everything below is opened beneath it.
+    return os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
 
 
 def _existing_folder(root: Path) -> Path:
@@ -337,3 +288,4 @@ def _existing_folder(root: Path) -> Path:
 
 def _is_within(path: Path, root: Path) -> bool:
     return path == root or path.is_relative_to(root)
+
