@@ -3,7 +3,9 @@
 Built on the Microsoft 365 Agents SDK (``microsoft-agents-hosting-fastapi``): the SDK's adapter runs the
 turns and sends the replies; ragwarden validates the channel's tokens itself (``channel_auth``), gets
 the bot's outbound token with msal against a configurable authority (``connector``), decides who reads
-the reply (``audience``) and answers through the same answerer and retrieval choke point as the REST API.
+the reply now and later (``audience``: the asker in a 1:1 chat, the team's group and the asker in a
+channel, the asker alone -- answered privately -- in group and meeting chats) and answers through the same
+answerer and retrieval choke point as the REST API.
 """
 
 from __future__ import annotations
@@ -37,12 +39,14 @@ def build_teams_endpoint(services: Services) -> TeamsEndpoint:
     from ragwarden.api.teams.channel_auth import BotFrameworkValidator, build_channel_keys
     from ragwarden.api.teams.connector import BotAppTokens, BotConnectorFactory, ssl_context
     from ragwarden.api.teams.hosting import TeamsEndpoint
+    from ragwarden.api.teams.team_group import team_group_resolver
 
     s = services.settings
     assert s.teams_app_id and s.entra_tenant_id  # checked by Settings
     keys = build_channel_keys(s.teams_openid_metadata, s.teams_ca_bundle)
     validator = BotFrameworkValidator(s.teams_app_id, keys, s.teams_issuer, s.teams_clock_skew)
     factory = BotConnectorFactory(BotAppTokens(s), ssl_context(s.teams_ca_bundle), s.teams_app_id)
-    audience = Audience(build_entra_resolver_from(s), s.teams_max_group_members)
+    people = build_entra_resolver_from(s)
+    audience = Audience(people, team_group_resolver(people, s.principal_cache_ttl))
     bot = TeamsBot(services.answerer, audience, s.entra_tenant_id)
     return TeamsEndpoint(validator, CloudAdapter(channel_service_client_factory=factory), bot)

@@ -2,6 +2,11 @@
 
 Only activities from the Teams channel (``msteams``) of our own tenant are answered: elsewhere (Web
 Chat, Direct Line) the sender's ``aadObjectId`` is written by the client and proves nothing.
+
+Where the answer goes (``audience`` decides the scope): a 1:1 chat and a team channel get the card as
+the reply. A group chat or meeting chat never gets passages, titles or citations: the card goes to the
+asker's 1:1 chat (``private_chat``) and the group gets one short note -- "sent to you privately", or,
+when no 1:1 chat can be opened, "please ask me in a 1:1 chat".
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from microsoft_agents.activity import Activity, ActivityTypes
 from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
-from ragwarden.api.teams.audience import Audience, Refusal, is_group
+from ragwarden.api.teams.audience import CHANNEL, Audience, Readers, Refusal
 from ragwarden.api.teams.card import answer_card, card_activity, message, text
+from ragwarden.api.teams.private_chat import open_private_chat, send_private
 from ragwarden.core.errors import DirectoryUnavailableError
 from ragwarden.core.models import JointScope, Scope
 from ragwarden.generation.answering import MAX_QUESTION_CHARS
@@ -59,14 +65,31 @@ class TeamsBot(ActivityHandler):
         if str(activity.channel_id) != TEAMS_CHANNEL or _tenant(activity) != self.tenant_id:
             return message(text("unknown_user", language))
         try:
-            scope = await self.audience.scope_for(activity, _connector(context))
+            readers = await self.audience.readers(activity, _connector(context))
         except Refusal as refusal:
             return message(text(refusal.key, language))
         except DirectoryUnavailableError:
             log.warning("Teams: the directory is unavailable; the question was not answered")
             return message(text("directory_down", language))
-        result = await asyncio.to_thread(self._answer, scope, question, _conversation_key(activity, scope))
-        return card_activity(answer_card(result, group=is_group(activity)))
+        if readers.private:
+            return await self._answer_privately(context, readers, question, language)
+        assert activity.conversation is not None
+        key = _conversation_key(activity.conversation.id, readers.scope)
+        result = await asyncio.to_thread(self._answer, readers.scope, question, key)
+        return card_activity(answer_card(result, group=readers.kind == CHANNEL))
+
+    async def _answer_privately(self, context: TurnContext, readers: Readers, question: str, language: str) -> Activity:
+        """The card to the asker's 1:1 chat; to the group, only a note. The chat is opened before the
+        model runs, so that nothing is answered that could not be delivered privately."""
+        connector = _connector(context)
+        chat = await open_private_chat(context.activity, connector, self.tenant_id)
+        if chat is None or connector is None:
+            return message(text("ask_private", language))
+        key = _conversation_key(chat, readers.scope)
+        result = await asyncio.to_thread(self._answer, readers.scope, question, key)
+        if not await send_private(connector, chat, card_activity(answer_card(result, group=False))):
+            return message(text("ask_private", language))
+        return message(text("answered_privately", language))
 
     def _answer(self, scope: Scope, question: str, conversation_id: str) -> dict[str, Any]:
         answerer = self._answerer()
@@ -120,11 +143,11 @@ def _tenant(activity: Activity) -> str:
     return str(tenant or "").lower()
 
 
-def _conversation_key(activity: Activity, scope: Scope) -> str:
-    """The answerer's conversation id (letters, digits, '-'): the Teams conversation, and in a group
-    also who is in it, so that a follow-up after the roster changed starts a fresh conversation."""
-    assert activity.conversation is not None
-    basis = activity.conversation.id
+def _conversation_key(conversation_id: str, scope: Scope) -> str:
+    """The answerer's conversation id (letters, digits, '-'): the Teams conversation where the answer is
+    read, and in a channel also whose scopes were joined (the team's group and the asker), so that no
+    history answered for one asker continues for another."""
+    basis = conversation_id
     if isinstance(scope, JointScope):
         basis += "|" + ",".join(sorted(m.principal for m in scope.members))
     return "teams-" + hashlib.sha256(basis.encode()).hexdigest()[:40]

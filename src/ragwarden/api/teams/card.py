@@ -22,8 +22,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Dazu habe ich in den Dokumenten, auf die Sie Zugriff haben, nichts gefunden.",
     },
     "not_found_group": {
-        "en": "I could not find this in the documents that everyone in this conversation can access.",
-        "de": "Dazu habe ich in den Dokumenten, auf die alle in dieser Unterhaltung Zugriff haben, nichts gefunden.",
+        "en": "I could not find this in the documents that you and this whole team can access.",
+        "de": "Dazu habe ich in den Dokumenten, auf die Sie und das ganze Team Zugriff haben, nichts gefunden.",
+    },
+    "answered_privately": {
+        "en": "I have sent you my answer in our 1:1 chat, so that only you read it.",
+        "de": "Ich habe Ihnen meine Antwort im 1:1-Chat geschickt, damit nur Sie sie lesen.",
     },
     "ask_private": {
         "en": "I cannot answer this here: everyone in this conversation would read the answer. "
@@ -80,7 +84,8 @@ def message(body: str) -> Activity:
 
 
 def answer_card(result: Mapping[str, Any], group: bool) -> dict[str, Any]:
-    """The card for ``AnswerResult.to_dict()``: the answer, then its sources."""
+    """The card for ``AnswerResult.to_dict()``: the answer, then its sources. ``group``: it is posted in
+    a team channel (answered from what the whole team may see)."""
     language = str(result.get("language") or "en")
     notice = [_rich([_run(text("unavailable", language), subtle=True)])] if result.get("sources_unavailable") else []
     if not result.get("found"):

@@ -35,6 +35,7 @@ class DemoTenant:
     groups: dict[str, str]  # demo group name -> object id
     member_of: dict[str, list[str]]  # user object id -> transitive group object ids
     display_names: dict[str, str]  # object id -> display name
+    group_member_of: dict[str, list[str]]  # group object id -> the groups it is nested in, transitively
 
     def user_json(self, oid: str) -> dict[str, Any]:
         name = self.display_names[oid]
@@ -73,7 +74,10 @@ def demo_tenant() -> DemoTenant:
         names[users[name]] = str(spec.get("display_name", name))
         reached = _closure(list(spec.get("groups", [])), groups_def) | {EVERYONE_GROUP}
         member_of[users[name]] = [groups[g] for g in sorted(reached)]
-    return DemoTenant(users, groups, member_of, names)
+    # the all-users group holds users only: a group (a team's, say) is never nested in it
+    nested = {groups[g]: [groups[p] for p in sorted(_closure(list((spec or {}).get("member_of", [])), groups_def))]
+              for g, spec in groups_def.items()}
+    return DemoTenant(users, groups, member_of, names, nested)
 
 
 def _closure(start: list[str], groups_def: dict[str, Any]) -> set[str]:

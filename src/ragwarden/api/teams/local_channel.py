@@ -6,14 +6,14 @@ For the benchmark and the tests (nothing here runs in production). One threaded 
 - the Entra authority the bot gets its outbound token from (discovery, client-credentials token
   endpoint checking the bot's secret and the scope);
 - the Bot Connector at the activity's ``serviceUrl``: it records every activity the bot sends (with the
-  time it arrived) and serves conversation rosters, and refuses a request without a token it issued;
+  time it arrived), serves conversation rosters, team details (``aadGroupId``) and channel lists, opens
+  1:1 conversations (``POST /v3/conversations``, one id per user as Teams does), and refuses a request
+  without a token it issued; ``hold`` (cleared) makes it wait before it accepts an activity;
 - optionally Microsoft Graph's ``/users/{id}`` and ``/transitiveMemberOf`` (the benchmark's directory).
 """
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import re
 import secrets
@@ -29,16 +29,18 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import jwt
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+
+from ragwarden.api.teams.local_tls import certificates, rsa_key
+
+__all__ = ["BOT_FRAMEWORK_SCOPE", "LocalChannel", "Sent", "rsa_key"]
 
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
 _CONNECTOR = re.compile(
     r"^/v3/conversations/(?P<cid>[^/]+)/(?P<what>activities|pagedmembers|members)(?:/(?P<aid>[^/]+))?$"
 )
+_TEAM = re.compile(r"^/v3/teams/(?P<tid>[^/]+)(?P<channels>/conversations)?$")
 
 
 @dataclass(frozen=True)
@@ -49,45 +51,6 @@ class Sent:
     conversation_id: str
     reply_to: str | None
     body: dict[str, Any]
-
-
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def _pem(obj: Any) -> bytes:
-    if isinstance(obj, x509.Certificate):
-        return obj.public_bytes(serialization.Encoding.PEM)
-    return bytes(
-        obj.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-
-
-def _certificates(root: Path) -> tuple[Path, Path]:
-    """A CA and a server certificate for 127.0.0.1 signed by it: (ca.pem, server.pem with its key)."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key, key = rsa_key(), rsa_key()
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ragwarden local channel CA")])
-
-    def build(subject: x509.Name, public: Any, ca: bool) -> x509.CertificateBuilder:
-        return (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(ca_name)
-            .public_key(public)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=2))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        )
-
-    ca = build(ca_name, ca_key.public_key(), True).sign(ca_key, hashes.SHA256())
-    san = x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")])
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    server = build(subject, key.public_key(), False).add_extension(san, critical=False).sign(ca_key, hashes.SHA256())
-    (root / "ca.pem").write_bytes(_pem(ca))
-    (root / "server.pem").write_bytes(_pem(server) + _pem(key))
-    return root / "ca.pem", root / "server.pem"
 
 
 @dataclass
@@ -106,11 +69,16 @@ class LocalChannel:
     sent: list[Sent] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # connector requests without a valid token
     roster_reads: list[str] = field(default_factory=list)  # conversation ids whose members were asked for
+    teams: dict[str, dict[str, Any]] = field(default_factory=dict)  # team id -> details, "conversations"
+    private_status: dict[str, int] = field(default_factory=dict)  # user id (29:...) -> forced error status
+    created: list[dict[str, Any]] = field(default_factory=list)  # bodies of POST /v3/conversations
+    hold: threading.Event = field(default_factory=threading.Event)  # cleared: activities wait (<= 60 s)
     counts: dict[str, int] = field(default_factory=lambda: {"keys": 0, "token": 0, "roster": 0, "graph": 0})
 
     def __post_init__(self) -> None:
-        self.ca_file, server_pem = _certificates(self.root)
+        self.ca_file, server_pem = certificates(self.root)
         self.clients[self.app_id] = self.app_password
+        self.hold.set()
         self._issued: dict[str, str] = {}  # access token -> scope
         self._changed = threading.Condition()
         self.rotate_key()
@@ -232,6 +200,9 @@ def _get(ch: LocalChannel, h: Any, url: Any) -> None:
     match = _CONNECTOR.match(path.removeprefix("/teams")) if path.startswith("/teams/") else None
     if match and match["what"] != "activities":
         return _roster(ch, h, unquote(match["cid"]), match["what"], parse_qs(url.query))
+    team = _TEAM.match(path.removeprefix("/teams")) if path.startswith("/teams/") else None
+    if team:
+        return _team(ch, h, unquote(team["tid"]), bool(team["channels"]))
     if path.startswith("/v1.0/users/"):
         return _graph(ch, h, path.split("/")[3:])
     return h.reply(404, {"error": "not_found"})
@@ -247,12 +218,15 @@ def _post(ch: LocalChannel, h: Any, path: str, body: bytes) -> None:
         if not ok or form.get("grant_type") != "client_credentials" or scope not in _scopes(ch):
             return h.reply(401, {"error": "invalid_client", "error_description": "bad client or scope"})
         return h.reply(200, {"token_type": "Bearer", "expires_in": 3600, "access_token": ch.issue(scope)})
+    if path == "/teams/v3/conversations":
+        return _create_conversation(ch, h, json.loads(body or b"{}"))
     match = _CONNECTOR.match(path.removeprefix("/teams"))
     if not path.startswith("/teams/") or not match or match["what"] != "activities":
         return h.reply(404, {"error": "not_found"})
     if ch.token_scope(h.headers.get("Authorization", "")) != BOT_FRAMEWORK_SCOPE:
         ch.refused.append(path)
         return h.reply(401, {"error": {"code": "Unauthorized"}})
+    ch.hold.wait(60)
     sent = Sent(time.perf_counter(), unquote(match["cid"]), unquote(match["aid"]) if match["aid"] else None,
                 json.loads(body or b"{}"))
     ch.record(sent)
@@ -279,6 +253,31 @@ def _roster(ch: LocalChannel, h: Any, cid: str, what: str, query: dict[str, list
     if start + size < len(members):
         page["continuationToken"] = str(start + size)
     return h.reply(200, page)
+
+
+def _team(ch: LocalChannel, h: Any, team_id: str, channels: bool) -> None:
+    if ch.token_scope(h.headers.get("Authorization", "")) != BOT_FRAMEWORK_SCOPE:
+        return h.reply(401, {"error": {"code": "Unauthorized"}})
+    team = ch.teams.get(team_id)
+    if team is None:
+        return h.reply(404, {"error": {"code": "TeamNotFound"}})
+    if channels:
+        return h.reply(200, {"conversations": team.get("conversations", [])})
+    return h.reply(200, {k: v for k, v in team.items() if k != "conversations"})
+
+
+def _create_conversation(ch: LocalChannel, h: Any, body: dict[str, Any]) -> None:
+    """A 1:1 conversation of the bot with one member, the same id for the same member each time."""
+    if ch.token_scope(h.headers.get("Authorization", "")) != BOT_FRAMEWORK_SCOPE:
+        return h.reply(401, {"error": {"code": "Unauthorized"}})
+    members = body.get("members") or []
+    if body.get("isGroup") or len(members) != 1 or not isinstance(members[0], dict):
+        return h.reply(400, {"error": {"code": "BadArgument"}})
+    ch.created.append(body)
+    member = str(members[0].get("id", ""))
+    if member in ch.private_status:
+        return h.reply(ch.private_status[member], {"error": {"code": "Forbidden"}})
+    return h.reply(201, {"id": f"a:{uuid.uuid5(uuid.NAMESPACE_URL, member).hex}"})
 
 
 def _graph(ch: LocalChannel, h: Any, segments: list[str]) -> None:
