@@ -352,7 +352,7 @@ def test_scan_acls_returns_the_same_acls_without_reading_content(root: Path, mon
     put(root, "pub.txt")
     put(root, "nothing/x.txt", acl="{broken")
     full = list(connector(root).scan())
-    expected = [(d.doc_id, d.acl) if isinstance(d, SourceDocument) else d for d in full]
+    expected = [(d.doc_id, d.acl, d.version) if isinstance(d, SourceDocument) else d for d in full]
 
     def only_sidecars(opener: Any) -> Any:
         def guarded(path: Any, *args: Any, **kwargs: Any) -> Any:

@@ -336,3 +336,69 @@ def test_the_composition_root_checks_acls_against_the_configured_resolvers(tmp_p
         ).principals()
     finally:
         services.close()
+
+
+# -- a permission pass never stamps an ACL on another file's chunks --------------------------------
+
+
+def test_a_permission_pass_never_stamps_a_new_files_acl_on_the_old_files_chunks(world: World) -> None:
+    """A confidential file rewritten and opened to everyone between content syncs: the permission-only
+    pass must not give the old (confidential) chunks the new, wider ACL; they leave the index and the
+    content sync indexes the new text with it."""
+    path = world.root / "hr" / "x.txt"
+    write(path, "Abfindung Quittenbaum vertraulich", {"allow": ["group:hr"]})
+    world.sync()
+    write(path, "Quittenbaum Pressemitteilung, fuer alle", {"allow": ["everyone"]})
+    report = world.engine.sync_acls(world.connector())
+    assert report.recovered == 1 and report.restamped == 0
+    assert world.visible(RND, "Abfindung") == set()
+    assert world.visible(HR, "Abfindung") == set()  # the old text is gone for everyone until re-read
+    world.sync()
+    assert world.visible(RND, "Pressemitteilung") == {"hr/x.txt"}
+    assert world.visible(RND, "Abfindung") == set()
+
+
+def test_a_permission_pass_restamps_when_only_the_acl_changed_and_after_a_touch_without_new_text(
+    world: World,
+) -> None:
+    """The same file with a new ACL is re-stamped at once; a touched file (same bytes, new time) is
+    recorded by the content sync so that the next permission pass re-stamps it again."""
+    path = world.root / "hr" / "x.txt"
+    write(path, "Quittenbaum Protokoll", {"allow": ["group:hr"]})
+    world.sync()
+    (path.parent / "x.txt.acl.json").write_text(json.dumps({"allow": ["group:rnd"]}))
+    assert world.engine.sync_acls(world.connector()).restamped == 1
+    assert world.visible(RND, "Quittenbaum") == {"hr/x.txt"}
+    path.write_text("Quittenbaum Protokoll", encoding="utf-8")  # same bytes, new modification time
+    import os
+
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    assert world.sync().updated == 0
+    (path.parent / "x.txt.acl.json").write_text(json.dumps({"allow": ["group:hr"]}))
+    report = world.engine.sync_acls(world.connector())
+    assert (report.restamped, report.recovered) == (1, 0)
+    assert world.visible(RND, "Quittenbaum") == set()
+
+
+def test_a_data_directory_from_before_file_versions_opens_with_its_documents(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "state.sqlite3")
+    db.execute(
+        "CREATE TABLE documents (doc_id TEXT PRIMARY KEY, source TEXT NOT NULL, source_uri TEXT NOT NULL, "
+        "title TEXT NOT NULL, path TEXT NOT NULL, file_type TEXT NOT NULL, content_hash TEXT NOT NULL, "
+        "acl_version TEXT NOT NULL, acl_json TEXT NOT NULL, chunk_count INTEGER NOT NULL, modified TEXT, "
+        "indexed_at TEXT NOT NULL)"
+    )
+    acl = json.dumps({"allow": ["group:hr"], "deny": [], "share": []})
+    row = ("d", "t", "file:///x", "X", "x", "txt", "h", "v", acl, 1, None, "n")
+    db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
+    db.commit()
+    db.close()
+    state = StateStore(tmp_path / "state.sqlite3")
+    try:
+        [(doc_id, doc)] = state.documents("t").items()
+        assert (doc_id, doc.version, doc.chunk_count) == ("d", "", 1)  # "": unknown, permission passes re-stamp
+    finally:
+        state.close()

@@ -67,6 +67,12 @@ class _Candidate:
     name: str
     rel: str
     acl: AccessControl
+    info: os.stat_result  # from the listing, not following links
+
+
+def file_version(info: os.stat_result) -> str:
+    """Which file, in which state, from its metadata alone (:attr:`SourceDocument.version`)."""
+    return f"{info.st_dev}:{info.st_ino}:{info.st_mtime_ns}:{info.st_size}"
 
 
 class LocalFolderConnector:
@@ -107,11 +113,11 @@ class LocalFolderConnector:
         for item in self._candidates():
             yield item if isinstance(item, FailedItem) else self._document(item)
 
-    def scan_acls(self) -> Iterator[tuple[str, AccessControl] | FailedItem]:
-        """The permission-only pass: ``(doc_id, acl)`` per document that :meth:`scan` would yield,
-        from sidecars and file metadata alone, without reading any content."""
+    def scan_acls(self) -> Iterator[tuple[str, AccessControl, str] | FailedItem]:
+        """The permission-only pass: ``(doc_id, acl, version)`` per document that :meth:`scan` would
+        yield, from sidecars and file metadata alone, without reading any content."""
         for item in self._candidates():
-            yield item if isinstance(item, FailedItem) else (self.doc_id(item.rel), item.acl)
+            yield item if isinstance(item, FailedItem) else (self.doc_id(item.rel), item.acl, file_version(item.info))
 
     def read(self, document: SourceDocument) -> bytes:
         """The bytes the scan hashed and decided the ACL for; raises :class:`ItemError` if the file is gone,
@@ -181,7 +187,7 @@ class LocalFolderConnector:
             return FailedItem(
                 uri, f"too large: {entry.info.st_size} bytes (limit {self._max_file_size})", KIND_TOO_LARGE
             )
-        return _Candidate(folder, entry.name, rel, source.acl)
+        return _Candidate(folder, entry.name, rel, source.acl, entry.info)
 
     def _symlink_failure(self, path: Path) -> FailedItem:
         try:
@@ -223,6 +229,7 @@ class LocalFolderConnector:
             file_type=path.suffix.lstrip(".").lower(),
             path=item.rel,
             metadata={"department": parts[0]} if len(parts) > 1 else {},
+            version=file_version(info),
         )
 
     def _remember(self, doc_id: str, rel: str, file_id: FileId) -> None:

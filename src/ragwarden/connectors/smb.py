@@ -119,14 +119,14 @@ class SmbConnector:
             read = self._acl(entry)
             yield read if isinstance(read, FailedItem) else self._document(entry, *read)
 
-    def scan_acls(self) -> Iterator[tuple[str, AccessControl] | FailedItem]:
-        """The permission-only pass: ``(doc_id, acl)`` per file, without reading content."""
+    def scan_acls(self) -> Iterator[tuple[str, AccessControl, str] | FailedItem]:
+        """The permission-only pass: ``(doc_id, acl, version)`` per file, without reading content."""
         for entry in self._walk():
             if isinstance(entry, FailedItem):
                 yield entry
                 continue
             read = self._acl(entry)
-            yield read if isinstance(read, FailedItem) else (self.doc_id(entry.rel), read[0])
+            yield read if isinstance(read, FailedItem) else (self.doc_id(entry.rel), read[0], _version(entry))
 
     def read(self, document: SourceDocument) -> bytes:
         """The document's bytes, if the file is still the one the scan saw with the ACL it saw; otherwise
@@ -276,7 +276,7 @@ class SmbConnector:
             return FailedItem(self.uri(entry.rel), f"ACL not indexed: {exc}", KIND_ACL)
 
     def _document(self, entry: _Entry, acl: AccessControl, descriptor: bytes) -> SourceDocument:
-        fingerprint = f"{entry.size}:{entry.modified.isoformat()}:{entry.file_id}"
+        fingerprint = _version(entry)
         name = entry.rel.rsplit("/", 1)[-1]
         stem, dot, suffix = name.rpartition(".")
         parts = entry.rel.split("/")
@@ -287,6 +287,7 @@ class SmbConnector:
             title=prettify_title(stem if dot else name) or name,
             acl=acl,
             content_hash=hashlib.sha256(fingerprint.encode()).hexdigest(),
+            version=fingerprint,
             modified=entry.modified,
             size=entry.size,
             file_type=suffix.lower() if dot else "",
@@ -304,3 +305,8 @@ def _why(exc: BaseException) -> str:
     """A short reason without credentials (smbprotocol messages carry paths and NT status only)."""
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:300]
+
+
+def _version(entry: _Entry) -> str:
+    """Which file, in which state: its id, size and last write, from the listing alone."""
+    return f"{entry.size}:{entry.modified.isoformat()}:{entry.file_id}"

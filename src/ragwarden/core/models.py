@@ -185,6 +185,10 @@ class SourceDocument:
     file_type: str = ""
     path: str = ""
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    # A cheap fingerprint of the very file (identity, size, modification time), read without its content.
+    # A permission-only pass compares it with the indexed one: an ACL found on a file that is no longer
+    # the one indexed is never stamped on the old file's chunks. "" when the connector cannot tell.
+    version: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS documents (
     acl_json TEXT NOT NULL,
     chunk_count INTEGER NOT NULL,
     modified TEXT,
-    indexed_at TEXT NOT NULL
+    indexed_at TEXT NOT NULL,
+    version TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
 CREATE INDEX IF NOT EXISTS documents_uri ON documents(source_uri);
@@ -60,6 +61,7 @@ class DocumentState:
     content_hash: str
     acl: AccessControl
     chunk_count: int
+    version: str = ""  # the connector's cheap fingerprint of the file indexed ("": not known)
 
 
 def _acl_json(acl: AccessControl) -> str:
@@ -78,6 +80,10 @@ class StateStore:
         self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        if "version" not in columns:  # a data directory from before file versions were recorded
+            with self._db:
+                self._db.execute("ALTER TABLE documents ADD COLUMN version TEXT NOT NULL DEFAULT ''")
         self.sources = SourceRecords(self._db, self._lock)
 
     def close(self) -> None:
@@ -100,7 +106,7 @@ class StateStore:
     def documents(self, source: str) -> dict[str, DocumentState]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count "
+                "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count, version "
                 "FROM documents WHERE source = ?",
                 (source,),
             ).fetchall()
@@ -109,7 +115,7 @@ class StateStore:
     def get(self, doc_id: str) -> DocumentState | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count "
+                "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count, version "
                 "FROM documents WHERE doc_id = ?",
                 (doc_id,),
             ).fetchone()
@@ -119,7 +125,7 @@ class StateStore:
         """Documents whose id, path or URI equals ``text`` or whose path ends with it."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count FROM documents "
+                "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count, version FROM documents "
                 "WHERE doc_id = ?1 OR path = ?1 OR source_uri = ?1 OR path LIKE '%/' || ?1 ORDER BY path",
                 (text,),
             ).fetchall()
@@ -128,7 +134,7 @@ class StateStore:
     def by_uri(self, source: str, source_uri: str) -> DocumentState | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count "
+                "SELECT doc_id, source_uri, title, path, content_hash, acl_json, chunk_count, version "
                 "FROM documents WHERE source = ? AND source_uri = ?",
                 (source, source_uri),
             ).fetchone()
@@ -139,7 +145,7 @@ class StateStore:
         now = datetime.now(UTC).isoformat()
         with self._lock, self._db:
             self._db.executemany(
-                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         doc.doc_id,
@@ -154,6 +160,7 @@ class StateStore:
                         chunk_count,
                         doc.modified.isoformat() if doc.modified else None,
                         now,
+                        doc.version,
                     )
                     for doc, chunk_count in written
                 ],
@@ -171,6 +178,11 @@ class StateStore:
                 [(acl.version, _acl_json(acl), doc_id) for doc_id, acl in changes],
             )
             self._db.executemany("DELETE FROM in_flight WHERE doc_id = ?", [(d,) for d, _ in changes])
+
+    def commit_versions(self, versions: list[tuple[str, str]]) -> None:
+        """The same content found in another file version (a copy put in place, a touched file)."""
+        with self._lock, self._db:
+            self._db.executemany("UPDATE documents SET version = ? WHERE doc_id = ?", [(v, d) for d, v in versions])
 
     def remove(self, doc_ids: list[str]) -> None:
         with self._lock, self._db:
@@ -224,4 +236,5 @@ def _state(row: tuple[Any, ...]) -> DocumentState:
         content_hash=row[4],
         acl=AccessControl(frozenset(acl["allow"]), frozenset(acl["deny"]), frozenset(acl["share"])),
         chunk_count=row[6],
+        version=row[7],
     )

@@ -37,7 +37,12 @@ class AclConnector(Protocol):
     @property
     def source(self) -> str: ...
 
-    def scan_acls(self) -> Iterator[tuple[str, AccessControl] | FailedItem]: ...
+    def scan_acls(self) -> Iterator[AclItem | FailedItem]:
+        """``(doc_id, acl)`` or ``(doc_id, acl, version)`` per document, without reading content; the
+        version is :attr:`SourceDocument.version` of the file now at the document's place."""
+
+
+AclItem = tuple[str, AccessControl] | tuple[str, AccessControl, str]
 
 
 @dataclass
@@ -49,7 +54,9 @@ class SyncReport:
     unchanged: int = 0
     deleted: int = 0
     chunks_written: int = 0
-    recovered: int = 0  # documents a crashed pass left in flight, taken out to be indexed afresh
+    # documents taken out to be indexed afresh: left in flight by a crashed pass, or found by a permission
+    # pass with another ACL on another file than the one indexed (the content sync is brought forward)
+    recovered: int = 0
     failed: list[FailedItem] = field(default_factory=list)
     # allow/share tokens no configured resolver emits (they grant nothing): token -> documents naming it
     ignored: Counter[str] = field(default_factory=Counter)
@@ -125,6 +132,7 @@ class SyncEngine:
         seen: set[str] = set()
         failed_uris: set[str] = set()
         restamps: dict[str, AccessControl] = {}
+        versions: list[tuple[str, str]] = []
         pending: list[_Pending] = []
         items: Iterable[SourceDocument | FailedItem] = connector.scan()
         if self._progress is not None:
@@ -140,6 +148,8 @@ class SyncEngine:
             seen.add(item.doc_id)
             previous = known.get(item.doc_id)
             if previous is not None and previous.content_hash == item.content_hash:
+                if previous.version != item.version:
+                    versions.append((item.doc_id, item.version))
                 if previous.acl == item.acl:
                     report.unchanged += 1
                 else:
@@ -153,6 +163,7 @@ class SyncEngine:
                 pending = []
         self._write(pending, report)
         self._restamp(restamps, report)
+        self._state.commit_versions(versions)
         self._remove_gone(set(known) - seen, report)
         self._state.clear_failures(connector.source, failed_uris)
         self._settle(report)
@@ -168,12 +179,13 @@ class SyncEngine:
         known = self._state.documents(connector.source)
         seen: set[str] = set()
         restamps: dict[str, AccessControl] = {}
-        items: Iterable[tuple[str, AccessControl] | FailedItem] = connector.scan_acls()
+        other_files: list[str] = []
+        items: Iterable[AclItem | FailedItem] = connector.scan_acls()
         for item in items:
             if isinstance(item, FailedItem):
                 self._fail(connector.source, item, report, set(), seen)
                 continue
-            doc_id, raw = item
+            doc_id, raw, version = item if len(item) == 3 else (*item, "")
             previous = known.get(doc_id)
             if previous is None:
                 continue
@@ -184,14 +196,30 @@ class SyncEngine:
             if previous.acl == acl:
                 report.unchanged += 1
                 continue
+            if version and previous.version and version != previous.version:
+                other_files.append(doc_id)  # this ACL was decided for bytes the index does not hold
+                continue
             restamps[doc_id] = acl
             if len(restamps) >= self._batch_chunks:
                 self._restamp(restamps, report)
         self._restamp(restamps, report)
+        self._take_out(other_files, report)
         self._remove_gone(set(known) - seen, report)
         self._settle(report)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _take_out(self, doc_ids: list[str], report: SyncReport) -> None:
+        """Documents whose file was replaced or rewritten since it was indexed, and whose ACL changed with
+        it: neither ACL may be stamped on the old chunks (the new one was decided for other bytes, the old
+        one no longer exists at the source). They leave the index until the content sync reads them."""
+        if doc_ids:
+            log.info("source %s: %d documents changed with their ACL; re-indexed by the content sync",
+                     self._source, len(doc_ids))  # fmt: skip
+            self._state.begin_writes(self._source, doc_ids)
+            self._index.delete_documents(doc_ids)
+            self._state.remove(doc_ids)
+            report.recovered += len(doc_ids)
 
     def _admit(
         self, source: str, uri: str, acl: AccessControl, report: SyncReport, failed_uris: set[str], seen: set[str]
