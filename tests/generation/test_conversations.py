@@ -77,3 +77,72 @@ def test_the_model_rewrite_sees_earlier_questions_never_answers_and_falls_back_w
     assert "SECRET-ANSWER-TEXT" not in model.last_prompt
     rambling = ScriptedChatModel(reply="Well,\nlet me think")
     assert condense_with_model(rambling, history, "Until when?") == condense_heuristic(history, "Until when?")
+
+
+def big_turn(question: str, kib: int = 8) -> Turn:
+    return Turn(question, question, "x" * (kib * 1024), "en")
+
+
+def test_one_conversation_is_bounded_by_bytes_dropping_its_oldest_turns_first() -> None:
+    """Memory per conversation stays under ``max_bytes_each``: long turns push the oldest out."""
+    store = InMemoryConversationStore(max_turns=100, max_bytes_each=20 * 1024)
+    for q in ("one", "two", "three", "four"):
+        store.append("p", "c", big_turn(q))
+    assert [t.question for t in store.turns("p", "c")] == ["three", "four"]
+    assert store.bytes_used <= 20 * 1024
+    store.append("p", "c", big_turn("huge", kib=64))  # larger than the bound on its own: not remembered
+    assert store.turns("p", "c") == [] and store.bytes_used == 0
+
+
+def test_all_conversations_together_are_bounded_by_bytes_least_recently_continued_evicted_first() -> None:
+    store = InMemoryConversationStore(max_bytes=100 * 1024, max_bytes_each=64 * 1024)
+    for cid in ("a", "b", "c"):
+        store.append("p", cid, big_turn(cid, kib=30))
+    store.append("p", "a", big_turn("a again", kib=1))  # "a" is now the most recently continued
+    store.append("p", "d", big_turn("d", kib=30))
+    assert store.turns("p", "b") == []  # the oldest went first
+    assert store.turns("p", "a") and store.turns("p", "d")
+    assert store.bytes_used <= 100 * 1024
+
+
+def test_idle_conversations_expire_even_if_nobody_asks_for_them_again() -> None:
+    """Age is a bound on memory, not only on what a reader sees: expired conversations are freed."""
+    now = [0.0]
+    store = InMemoryConversationStore(ttl=60, clock=lambda: now[0])
+    for i in range(50):
+        store.append("p", f"old{i}", big_turn("q", kib=4))
+    now[0] = 30.0
+    store.append("p", "recent", turn("q"))
+    now[0] = 61.0
+    store.append("p", "new", turn("q"))
+    assert len(store) == 2 and store.bytes_used < 4 * 1024
+    assert store.turns("p", "recent") and store.turns("p", "old0") == []
+
+
+def test_the_byte_bound_holds_for_real_memory_under_fast_long_turns() -> None:
+    """The review's attack: many conversations of long, distinct turns. The memory the store really
+    holds (tracemalloc) stays near ``max_bytes`` instead of growing with the number of turns."""
+    import tracemalloc
+
+    limit = 2 * 1024 * 1024
+    store = InMemoryConversationStore(max_bytes=limit, max_bytes_each=64 * 1024)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(3000):  # ~24 MiB of turns offered
+            store.append(f"user:u{i % 50}", f"c{i}", Turn(f"q{i}", f"q{i}", f"{i}" + "ä" * 4000, "de"))
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert store.bytes_used <= limit
+    assert held < 1.5 * limit, held
+
+
+def test_the_answerer_builds_its_store_with_the_configured_bounds() -> None:
+    from ragwarden.generation import Answerer, GenerationSettings
+    from tests.generation.support import FakeRetriever
+
+    settings = GenerationSettings(conversation_max_bytes=1024 * 1024, conversation_max_bytes_each=8192)
+    store = Answerer(FakeRetriever([]), ScriptedChatModel(), settings).conversations
+    assert isinstance(store, InMemoryConversationStore)
+    assert (store.max_bytes, store.max_bytes_each) == (1024 * 1024, 8192)

@@ -1,5 +1,9 @@
 """``ragwarden bench answer-api``: end-to-end ``/v1/answer`` latency on the demo corpus, split into
-resolve / retrieve / prompt / first token / complete (medians and p95 over the demo's fact questions)."""
+resolve / retrieve / prompt / first token / complete (medians and p95 over the demo's fact questions).
+
+``--concurrent-answers N``: instead, search latency on a real HTTP server (uvicorn, loopback) idle and
+while N answer streams are open against the real embedded model (see :mod:`.bench_answer_load`).
+"""
 
 from __future__ import annotations
 
@@ -33,7 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ragwarden bench answer-api", description=__doc__)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--user", default="gesa", help="a demo user who may read the all-staff pages")
+    parser.add_argument(
+        "--concurrent-answers", type=int, default=0, metavar="N",
+        help="measure search p95 idle vs while N answer streams are open (e.g. 50)",
+    )
+    parser.add_argument("--searches", type=int, default=40, help="search samples per phase (with --concurrent-answers)")
     args = parser.parse_args(argv)
+    if args.concurrent_answers > 0:
+        from ragwarden.api.bench_answer_load import run
+
+        return run(args.concurrent_answers, args.searches, args.user)
     from fastapi.testclient import TestClient
 
     from ragwarden.api.app import create_app
@@ -42,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
     questions = [f["question"] for d in load_manifest() for f in d.get("facts", [])]
     with tempfile.TemporaryDirectory() as tmp:
-        settings = demo_settings(tmp)
+        settings = demo_settings(tmp, expose_timings=True)  # it reads the answers' timings
         services = build_services(settings)
         try:
             ingest_demo(services)

@@ -124,6 +124,8 @@ class Answerer:
             max_turns=s.conversation_max_turns,
             ttl=s.conversation_ttl_seconds,
             max_conversations=s.conversation_max_count,
+            max_bytes=s.conversation_max_bytes,
+            max_bytes_each=s.conversation_max_bytes_each,
         )
         self._clock = clock
 

@@ -17,6 +17,7 @@ heuristic when its rewrite is unusable.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
 import uuid
@@ -61,8 +62,34 @@ def check_conversation_id(conversation_id: str) -> str:
     return conversation_id
 
 
+# What a stored turn costs beyond its strings: the Turn object, its tuple, the list slot (measured
+# with sys.getsizeof on CPython 3.11: ~200 bytes; rounded up so the bound errs on the safe side).
+TURN_OVERHEAD_BYTES = 256
+CONVERSATION_OVERHEAD_BYTES = 512  # the key tuple, the entry, the ordered dict's slot
+
+
+def turn_bytes(turn: Turn) -> int:
+    """Memory a stored turn holds (CPython string sizes: 1, 2 or 4 bytes per character plus header)."""
+    texts = (turn.question, turn.standalone_question, turn.answer, turn.language, *turn.cited_doc_ids)
+    return TURN_OVERHEAD_BYTES + sum(sys.getsizeof(text) for text in texts)
+
+
+@dataclass(slots=True)
+class _Conversation:
+    touched: float
+    turns: list[Turn]
+    size: int
+
+
 class InMemoryConversationStore:
-    """A bounded in-process store: the last ``max_turns`` per conversation, idle ones expire after ``ttl``."""
+    """A bounded in-process store, by count, by bytes and by age.
+
+    Per conversation: the last ``max_turns`` turns, and no more than ``max_bytes_each`` (older turns
+    go first; a single turn larger than that is not remembered). Over all: at most
+    ``max_conversations`` and ``max_bytes``, the least recently continued conversation evicted first;
+    one idle for longer than ``ttl`` is dropped, whether or not anyone asks for it again. Losing memory
+    only makes a follow-up less precise; every turn is retrieved afresh for the caller's scope anyway.
+    """
 
     def __init__(
         self,
@@ -70,35 +97,66 @@ class InMemoryConversationStore:
         max_turns: int = 10,
         ttl: float = 3600.0,
         max_conversations: int = 10_000,
+        max_bytes: int = 64 * 1024 * 1024,
+        max_bytes_each: int = 64 * 1024,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_turns = max_turns
         self.ttl = ttl
         self.max_conversations = max_conversations
+        self.max_bytes = max_bytes
+        self.max_bytes_each = max_bytes_each
         self._clock = clock
-        self._items: OrderedDict[tuple[str, str], tuple[float, list[Turn]]] = OrderedDict()
+        # Ordered by last append (monotonic clock): the first entry is always the oldest.
+        self._items: OrderedDict[tuple[str, str], _Conversation] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
+    @property
+    def bytes_used(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
     def turns(self, principal: str, conversation_id: str) -> list[Turn]:
-        key = (principal, conversation_id)
         with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return []
-            touched, turns = item
-            if self._clock() - touched > self.ttl:
-                del self._items[key]
-                return []
-            return list(turns)
+            self._expire(self._clock())
+            item = self._items.get((principal, conversation_id))
+            return list(item.turns) if item is not None else []
 
     def append(self, principal: str, conversation_id: str, turn: Turn) -> None:
         key = (principal, conversation_id)
         with self._lock:
-            _, turns = self._items.pop(key, (0.0, []))
-            turns = [*turns, turn][-self.max_turns :]
-            self._items[key] = (self._clock(), turns)
-            while len(self._items) > self.max_conversations:
-                self._items.popitem(last=False)
+            now = self._clock()
+            self._expire(now)
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old.size
+            turns = [*(old.turns if old else []), turn][-self.max_turns :]
+            base = CONVERSATION_OVERHEAD_BYTES + sys.getsizeof(principal) + sys.getsizeof(conversation_id)
+            sizes = [turn_bytes(t) for t in turns]
+            while turns and base + sum(sizes) > self.max_bytes_each:
+                turns, sizes = turns[1:], sizes[1:]
+            if turns:
+                size = base + sum(sizes)
+                self._items[key] = _Conversation(now, turns, size)
+                self._bytes += size
+            self._evict()
+
+    def _expire(self, now: float) -> None:
+        while self._items:
+            key, item = next(iter(self._items.items()))
+            if now - item.touched <= self.ttl:
+                return
+            self._drop(key)
+
+    def _evict(self) -> None:
+        while self._items and (len(self._items) > self.max_conversations or self._bytes > self.max_bytes):
+            self._drop(next(iter(self._items)))
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        self._bytes -= self._items.pop(key).size
 
 
 # Pronouns that point back; words as common in standalone questions ("es" in "gibt es", "Sie",

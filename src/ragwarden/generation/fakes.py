@@ -8,6 +8,7 @@ model works: those use :mod:`.embedded` or the Ollama adapter against a protocol
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -47,3 +48,27 @@ class ScriptedChatModel:
     def last_prompt(self) -> str:
         """Everything the model saw in its last call, as one string."""
         return "\n".join(m.content for m in self.calls[-1]) if self.calls else ""
+
+
+@dataclass
+class GatedChatModel(ScriptedChatModel):
+    """Like the in-process model, one generation at a time under a lock (held while the stream runs);
+    each stream yields its first piece, then a space every ``tick`` seconds (a model still decoding)
+    until ``gate`` is set, then the rest: a controllable slow model for tests of what waits on it.
+    ``entered`` counts streams that got past the lock."""
+
+    gate: threading.Event = field(default_factory=threading.Event)
+    entered: int = 0
+    tick: float = 0.05
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def stream(
+        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
+    ) -> Iterator[str]:
+        with self._lock:
+            self.entered += 1
+            pieces = list(super().stream(messages, max_tokens=max_tokens, temperature=temperature))
+            yield pieces[0]
+            while not self.gate.wait(self.tick):
+                yield " "
+            yield from pieces[1:]

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ragwarden.generation.embedded import default_threads, resolve_gguf_path
-from ragwarden.generation.errors import BackendMissingError, PromptTooLongError
+from ragwarden.generation.errors import BackendMissingError, LLMBusyError, PromptTooLongError
 from ragwarden.generation.llm import ChatMessage
 
 REQUIRED = ("transformers", "gguf", "accelerate", "torch")
@@ -29,6 +29,7 @@ class TransformersGGUFChatModel:
         *,
         context_window: int | None = None,
         threads: int | None = None,
+        lock_timeout: float = 60.0,
     ) -> None:
         missing = [name for name in REQUIRED if importlib.util.find_spec(name) is None]
         if missing:
@@ -42,6 +43,7 @@ class TransformersGGUFChatModel:
         self._parts: tuple[Any, Any] | None = None
         self._load_lock = threading.Lock()
         self._generate_lock = threading.Lock()
+        self.lock_timeout = lock_timeout  # as in the llama.cpp adapter: nobody waits without limit
 
     @property
     def model_id(self) -> str:
@@ -75,7 +77,12 @@ class TransformersGGUFChatModel:
         sampling: dict[str, Any] = (
             {"do_sample": True, "temperature": temperature} if temperature > 0 else {"do_sample": False}
         )
-        with self._generate_lock:
+        if not self._generate_lock.acquire(timeout=self.lock_timeout):
+            raise LLMBusyError(
+                f"the model is busy with other answers (waited {self.lock_timeout:g} s); try again shortly",
+                retry_after=self.lock_timeout,
+            )
+        try:
             worker = threading.Thread(
                 target=model.generate,
                 kwargs={**inputs, "streamer": streamer, "max_new_tokens": max_tokens, **sampling},
@@ -88,6 +95,8 @@ class TransformersGGUFChatModel:
                         yield text
             finally:
                 worker.join()
+        finally:
+            self._generate_lock.release()
 
     def _load(self) -> tuple[Any, Any]:
         if self._parts is None:

@@ -63,7 +63,10 @@ def build_chat_model(settings: GenerationSettings | None = None) -> ChatModel:
         from ragwarden.generation.hf_gguf import TransformersGGUFChatModel
 
         return TransformersGGUFChatModel(
-            s.llm_model_path, context_window=s.llm_context_window, threads=s.llm_threads
+            s.llm_model_path,
+            context_window=s.llm_context_window,
+            threads=s.llm_threads,
+            lock_timeout=s.answer_wait_timeout,
         )
     from ragwarden.generation.embedded import LlamaCppChatModel
 
@@ -73,4 +76,5 @@ def build_chat_model(settings: GenerationSettings | None = None) -> ChatModel:
         threads=s.llm_threads,
         requantize=s.llm_requantize,
         cache_dir=s.llm_cache_dir,
+        lock_timeout=s.answer_wait_timeout,
     )
