@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -224,6 +225,130 @@ def test_jwks_unreachable_is_a_directory_error(ms: FakeMicrosoft, validator: Ent
     ms.faults.jwks_down = True
     with pytest.raises(DirectoryUnavailableError):
         validator.validate(ms.issue())
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _all_refused(validator: EntraTokenValidator, token_list: list[str]) -> list[type[Exception]]:
+    """Validates the tokens at once from as many threads; the kinds of error each one got."""
+    errors: list[type[Exception]] = []
+
+    def one(token: str) -> None:
+        try:
+            validator.validate(token)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(type(exc))
+
+    threads = [threading.Thread(target=one, args=(t,)) for t in token_list]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return errors
+
+
+def test_50_tokens_with_unknown_kids_cost_one_fetch_while_the_key_endpoint_fails(
+    ms: FakeMicrosoft, validator: EntraTokenValidator
+) -> None:
+    """A failed refresh is remembered: within the back-off, unknown kids are refused without asking again."""
+    clock = Clock()
+    validator._jwks._clock = clock
+    validator.validate(ms.issue())
+    assert ms.counts["jwks"] == 1
+    clock.now += 60  # past the refresh interval: an unknown kid may ask again
+    ms.faults.jwks_down = True
+    forged = [ms.issue(key=rsa_key(), kid=f"made-up-{n}") for n in range(50)]
+    assert _all_refused(validator, forged) == [AuthenticationError] * 50
+    assert ms.counts["jwks"] == 2  # one fetch for all fifty
+    clock.now += 2  # still within the back-off after that failure
+    assert _all_refused(validator, forged) == [AuthenticationError] * 50
+    assert ms.counts["jwks"] == 2
+    validator.validate(ms.issue())  # the known key goes on working meanwhile
+    clock.now += 60  # the back-off is over: one more attempt, and it works again
+    ms.faults.jwks_down = False
+    new_kid = ms.rotate_key()
+    validator.validate(ms.issue(kid=new_kid))
+    assert ms.counts["jwks"] == 3
+
+
+def test_tokens_arriving_during_a_slow_fetch_wait_for_it_instead_of_fetching_again(ms: FakeMicrosoft) -> None:
+    """Single flight: fifty tokens at a cold start while the key endpoint takes a second: one fetch,
+    about a second for everyone (not fifty fetches one after the other under a global lock)."""
+    validator = build_entra_validator(
+        tenant_id=ms.tenant_id, audience=AUDIENCE, authority_host=ms.authority_host, ca_bundle=ms.ca_file
+    )
+    ms.faults.jwks_delay = 1.0
+    started = time.monotonic()
+    assert _all_refused(validator, [ms.issue() for _ in range(50)]) == []
+    assert ms.counts["jwks"] == 1
+    assert time.monotonic() - started < 10
+
+
+def test_a_key_endpoint_down_at_a_cold_start_is_503_for_everyone_after_one_fetch(ms: FakeMicrosoft) -> None:
+    validator = build_entra_validator(
+        tenant_id=ms.tenant_id, audience=AUDIENCE, authority_host=ms.authority_host, ca_bundle=ms.ca_file
+    )
+    clock = Clock()
+    validator._jwks._clock = clock
+    ms.faults.jwks_down = True
+    tokens_ = [ms.issue() for _ in range(50)]
+    assert _all_refused(validator, tokens_) == [DirectoryUnavailableError] * 50
+    assert ms.counts["jwks"] == 1
+    assert validator._jwks.failures == 1 and "503" in (validator._jwks.last_failure or "")
+    ms.faults.jwks_down = False
+    clock.now += 1  # within the back-off: refused without asking
+    assert _all_refused(validator, tokens_[:5]) == [DirectoryUnavailableError] * 5
+    clock.now += 10  # after it: the next token fetches, and everyone is served
+    assert _all_refused(validator, tokens_) == []
+    assert ms.counts["jwks"] == 2
+
+
+# --- access tokens only ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("claims", "why"),
+    [
+        ({"scp": None}, "no scope and no app role"),
+        ({"scp": " "}, "an empty scope"),
+        ({"scp": None, "roles": []}, "no app role either"),
+        ({"azp": None}, "no client app"),
+        ({"nonce": "n-0S6_WzA2Mj"}, "a nonce: an ID token"),
+    ],
+)
+def test_a_token_that_is_not_an_access_token_for_this_api_is_refused(
+    ms: FakeMicrosoft, validator: EntraTokenValidator, claims: dict, why: str
+) -> None:
+    with pytest.raises(AuthenticationError, match="access token|scope"):
+        validator.validate(ms.issue(**claims))
+
+
+def test_an_id_token_for_our_own_client_is_refused_even_where_the_client_id_is_an_audience(
+    ms: FakeMicrosoft,
+) -> None:
+    """An ID token (aud = our client id, a nonce, no scp, no azp) is signed by the same tenant keys;
+    an API that also accepts its client id as an audience (v2 access tokens carry it) must still refuse it."""
+    validator = build_entra_validator(
+        tenant_id=ms.tenant_id, audience=[AUDIENCE, ms.client_id], authority_host=ms.authority_host,
+        ca_bundle=ms.ca_file,
+    )
+    id_token = ms.issue(aud=ms.client_id, nonce="abc", scp=None, azp=None, name="Alice")
+    with pytest.raises(AuthenticationError):
+        validator.validate(id_token)
+    validator.validate(ms.issue(aud=ms.client_id))  # a v2 access token for the same audience passes
+
+
+def test_app_only_tokens_with_roles_and_v1_tokens_with_appid_are_access_tokens(
+    ms: FakeMicrosoft, validator: EntraTokenValidator
+) -> None:
+    validator.validate(ms.issue(scp=None, roles=["Search.Read.All"]))
+    validator.validate(ms.issue(azp=None, appid=ms.client_id, ver="1.0"))
 
 
 # --- groups from Graph ----------------------------------------------------------------------------------

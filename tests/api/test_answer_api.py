@@ -3,6 +3,7 @@ carrying a forbidden document's canary for any demo user."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 
@@ -33,7 +34,7 @@ def test_a_grounded_answer_cites_the_helpdesk_page(client: TestClient, demo: Dem
     body = r.json()
     assert "4242" in body["answer"]
     assert any(c["doc_id"] == demo.doc_ids["all-staff/it_helpdesk_faq.html"] for c in body["citations"])
-    assert body["conversation_id"] and set(body["timings"]) >= {"resolve_ms", "retrieve_ms", "first_token_ms"}
+    assert body["conversation_id"] and "timings" not in body  # RAGWARDEN_EXPOSE_TIMINGS is off by default
 
 
 def test_the_answer_streams_tokens_then_citations(client: TestClient) -> None:
@@ -92,3 +93,13 @@ def test_not_found_reply_is_the_fixed_text(client: TestClient) -> None:
         "/v1/answer", json={"question": "Xylophon Quantenschaum Zebrastreifen?"}, headers=headers("gesa")
     ).json()
     assert body["found"] is False and body["answer"] in NOT_FOUND.values() and body["citations"] == []
+
+
+def test_answer_timings_are_given_only_where_the_setting_exposes_them(client: TestClient, demo: Demo) -> None:
+    """Stage times (resolve, retrieve, …) can tell a caller about work on documents they cannot see."""
+    question = {"question": "Xylophon Quantenschaum Zebrastreifen?"}
+    assert "timings" not in client.post("/v1/answer", json=question, headers=headers("gesa")).json()
+    settings = demo.services.settings.model_copy(update={"expose_timings": True})
+    with TestClient(create_app(dataclasses.replace(demo.services, settings=settings))) as timed:
+        body = timed.post("/v1/answer", json=question, headers=headers("gesa")).json()
+    assert set(body["timings"]) >= {"resolve_ms", "retrieve_ms", "total_ms"}

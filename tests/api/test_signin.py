@@ -12,10 +12,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from ragwarden.acl import tokens
 from tests.api.identity_world import IdentityWorld, assert_refused, finds, running_world
 from tests.fixtures.samba import SambaDirectory
 
-CALLBACK = "http://testserver/auth/callback"
+CALLBACK = "https://testserver/auth/callback"
 PAGE = {"X-Requested-With": "ragwarden"}
 
 
@@ -29,7 +30,8 @@ def browser(world: IdentityWorld, redirect_uri: str = CALLBACK) -> TestClient:
     from ragwarden.api.app import create_app
 
     services = world.services_with(auth_mode="entra", entra_redirect_uri=redirect_uri, **world.entra_settings())
-    return TestClient(create_app(services), raise_server_exceptions=False, follow_redirects=False)
+    base = f"{urlsplit(redirect_uri).scheme}://{urlsplit(redirect_uri).netloc}"
+    return TestClient(create_app(services), base_url=base, raise_server_exceptions=False, follow_redirects=False)
 
 
 def at_entra(world: IdentityWorld, c: TestClient) -> dict[str, str]:
@@ -59,10 +61,13 @@ def test_a_signed_in_user_searches_with_their_entra_groups(world: IdentityWorld)
     with browser(world) as c:
         done = sign_in(world, c, world.entra["member"])
         assert done.status_code == 303 and done.headers["location"] == "/"
-        cookie = done.headers["set-cookie"].lower()
-        assert "ragwarden_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+        session = next(v for v in done.headers.get_list("set-cookie") if v.startswith("__Host-ragwarden_session="))
+        assert "httponly" in session.lower() and "samesite=lax" in session.lower()
         me = c.get("/v1/me", headers=PAGE)
-        assert me.status_code == 200 and me.json()["principal"] == "erika@corp.example"
+        assert me.status_code == 200, me.text
+        # named by object id (the conversation key), shown by display name
+        assert me.json()["principal"] == tokens.entra(world.entra["member"])
+        assert me.json()["display_name"] == "erika"
         assert finds(c, PAGE, "cloud")  # granted to an Entra cloud group, resolved through Graph
 
 
@@ -89,7 +94,7 @@ def test_sign_out_ends_the_session(world: IdentityWorld) -> None:
 
 def test_a_forged_or_replayed_session_cookie_is_refused(world: IdentityWorld) -> None:
     with browser(world) as c:
-        c.cookies.set("ragwarden_session", "made-up")
+        c.cookies.set("__Host-ragwarden_session", "made-up")
         assert_refused(c.get("/v1/me", headers=PAGE), 401)
 
 
@@ -132,13 +137,42 @@ def test_refusal_at_entra_signs_nobody_in(world: IdentityWorld) -> None:
         assert_refused(back(c, at_entra(world, c)), 401)
 
 
-def test_the_session_cookie_is_secure_when_served_over_https(world: IdentityWorld) -> None:
+def _cookie_attributes(set_cookie: str) -> dict[str, str]:
+    name, *attributes = (part.strip() for part in set_cookie.split(";"))
+    return {"name": name.split("=", 1)[0]} | {k.lower(): v for k, _, v in (a.partition("=") for a in attributes)}
+
+
+@pytest.mark.parametrize("redirect_uri", [CALLBACK, "http://localhost/auth/callback"])
+def test_the_cookies_are_host_prefixed_secure_with_path_root_and_no_domain(
+    world: IdentityWorld, redirect_uri: str
+) -> None:
+    """``__Host-`` cookies cannot be set or overwritten by a sibling host or a plain-http page on the
+    network; browsers require (and keep) them Secure, which http://localhost still allows."""
     from ragwarden.api.signin import SessionStore
 
-    with browser(world, redirect_uri="https://ragwarden.example/auth/callback") as c:
-        cookie = c.get("/auth/login").headers["set-cookie"].lower()
-        assert "secure" in cookie and "samesite=none" in cookie  # Entra's cross-site form post carries it
+    with browser(world, redirect_uri=redirect_uri) as c:
+        flow = _cookie_attributes(c.get("/auth/login").headers["set-cookie"])
+        assert flow["name"] == "__Host-ragwarden_signin"
+        assert "secure" in flow and flow["path"] == "/" and "domain" not in flow
+        assert flow["samesite"].lower() == "none"  # Entra's cross-site form post carries it
+        if redirect_uri == CALLBACK:
+            done = sign_in(world, c, world.entra["member"])
+            cookies = [_cookie_attributes(v) for v in done.headers.get_list("set-cookie")]
+            session = next(a for a in cookies if a["name"] == "__Host-ragwarden_session")
+            assert "secure" in session and session["path"] == "/" and "domain" not in session
+            gone = c.post("/auth/logout", headers=PAGE).headers.get_list("set-cookie")
+            ended = _cookie_attributes(gone[0])  # deleting a __Host- cookie needs the same attributes
+            assert ended["name"] == "__Host-ragwarden_session" and "secure" in ended and ended["path"] == "/"
     assert SessionStore(ttl=60).pop_flow("unknown") is None
+
+
+@pytest.mark.parametrize("uri", ["http://intranet.example/auth/callback", "ftp://x/auth/callback", "http:///x"])
+def test_a_redirect_uri_on_plain_http_beyond_localhost_is_refused_at_start(world: IdentityWorld, uri: str) -> None:
+    """A Secure cookie set over plain http is dropped by browsers (and Entra accepts http only on localhost)."""
+    from ragwarden.core.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="REDIRECT_URI"):
+        world.settings(auth_mode="entra", entra_redirect_uri=uri, **world.entra_settings())
 
 
 def test_sign_in_needs_entra_mode_and_a_redirect_uri(world: IdentityWorld) -> None:

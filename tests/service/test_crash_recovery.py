@@ -248,7 +248,7 @@ def content_ok(data_dir: Path) -> str | None:
 
 def out_of_step(server: LiveServer) -> int:
     """Points in the index minus chunks the checkpoint records: 0 unless a crash fell between the two."""
-    points = int(server.get("/healthz").json()["chunks"])
+    points = int(server.get("/v1/admin/sources", "ops").json()["index_points"])
     return points - sum(row[4] for row in state_rows(server.data_dir))
 
 
@@ -427,7 +427,7 @@ def check_index(server: LiveServer, share: Share) -> list[str]:
             want = chunks.get(path) if path in share.docs else None
             if held != want:
                 problems.append(f"index: {path} has {held} chunks, should have {want}")
-    points = server.get("/healthz").json()["chunks"]
+    points = server.get("/v1/admin/sources", "ops").json()["index_points"]
     if points != sum(chunks.values()):
         problems.append(f"index: {points} points, the checkpoint records {sum(chunks.values())} chunks")
     return problems

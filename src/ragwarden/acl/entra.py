@@ -52,7 +52,11 @@ class EntraClaims:
 
 class EntraTokenValidator:
     """Validates an Entra ID bearer token: RS256 signature by a published tenant key, issuer,
-    audience, tenant, expiry and not-before (with ``leeway`` seconds of clock skew)."""
+    audience, tenant, expiry and not-before (with ``leeway`` seconds of clock skew), and that it is an
+    access token: one that carries what it was issued to do (``scp`` for a user's delegated token,
+    ``roles`` for an application's) and the client it was issued to (``azp``, v1 ``appid``). ID tokens
+    carry neither client nor scope, but often a ``nonce``: signed by the same keys and, when our client
+    id is also an accepted audience, they would otherwise pass as proof of a sign-in they never were."""
 
     def __init__(
         self,
@@ -86,12 +90,26 @@ class EntraTokenValidator:
             raise AuthenticationError(f"invalid token: {exc}") from exc
         if str(claims["tid"]).lower() != self.tenant_id:
             raise AuthenticationError("the token was issued for another tenant")
+        problem = _not_an_access_token(claims)
+        if problem:
+            raise AuthenticationError(f"invalid token: {problem}")
         try:
             oid = tokens.name_of(tokens.entra(str(claims["oid"])))
         except AccessControlError as exc:
             raise AuthenticationError("the token's oid is not an object id") from exc
         username = claims.get("preferred_username") or claims.get("upn") or claims.get("unique_name")
         return EntraClaims(oid=oid, tid=self.tenant_id, username=username, claims=claims)
+
+
+def _not_an_access_token(claims: Mapping[str, Any]) -> str | None:
+    scp, roles = claims.get("scp"), claims.get("roles")
+    delegated = isinstance(scp, str) and bool(scp.strip())
+    app_only = isinstance(roles, list) and any(isinstance(r, str) and r for r in roles)
+    if "nonce" in claims or not (claims.get("azp") or claims.get("appid")):
+        return "an ID token (or another token that names no client app) is not an access token"
+    if not (delegated or app_only):
+        return "it grants no scope (scp) or app role (roles) of this API"
+    return None
 
 
 class MsalAppToken:

@@ -1,8 +1,8 @@
 """Operators' HTTP surface: ``/v1/admin/sources`` (admins only), ``/readyz`` and ``/metrics``.
 
 Admins are callers holding one of ``RAGWARDEN_ADMIN_TOKENS`` (nobody by default); they see source
-status and start passes, and search exactly like everyone else. ``/readyz`` is not ready while a
-source is stale; ``/healthz`` stays a bare liveness probe.
+status (and the index's point count) and start passes, and search exactly like everyone else.
+``/readyz`` is not ready while a source is stale; ``/healthz`` stays a bare liveness probe.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def install_admin(app: FastAPI, services: Services) -> None:
     @app.get("/v1/admin/sources", tags=["admin"])
     def sources(request: Request) -> dict[str, Any]:
         admin(request)
-        return {"sources": source_status(services.state, getattr(app.state, "scheduler", None))}
+        status = source_status(services.state, getattr(app.state, "scheduler", None))
+        return {"sources": status, "index_points": services.index.count()}  # not for anonymous /healthz
 
     @app.post("/v1/admin/sources/{name}/sync", tags=["admin"], status_code=202)
     def sync(name: str, request: Request, kind: Literal["content", "acl"] = "content") -> dict[str, Any]:

@@ -6,14 +6,15 @@ import time
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from ragwarden.api.admin import install_admin
-from ragwarden.api.answers import answer_body, availability, sse_events
+from ragwarden.api.answer_queue import AnswerQueue
+from ragwarden.api.answers import Started, availability, respond
 from ragwarden.api.auth import Authenticator, CombinedAuthenticator, build_authenticator
 from ragwarden.api.errors import install_error_handlers
 from ragwarden.api.identity import describe_scope
+from ragwarden.api.loopback import LoopbackOnly
 from ragwarden.api.metrics import install_metrics
 from ragwarden.api.page import install_page
 from ragwarden.api.schemas import AnswerRequest, SearchRequest, SearchResponse
@@ -22,24 +23,6 @@ from ragwarden.api.teams import install_teams
 from ragwarden.core.models import AccessScope
 from ragwarden.retrieval.documents import document_metadata, search_page
 from ragwarden.services import Services
-
-
-class BodyLimit(BaseHTTPMiddleware):
-    """Refuses bodies over the limit before they are parsed (413), declared or streamed."""
-
-    def __init__(self, app: Any, max_bytes: int) -> None:
-        super().__init__(app)
-        self.max_bytes = max_bytes
-
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            return JSONResponse({"error": f"request body over {self.max_bytes} bytes"}, status_code=413)
-        if request.method in {"POST", "PUT", "PATCH"} and declared is None:
-            body = await request.body()
-            if len(body) > self.max_bytes:
-                return JSONResponse({"error": f"request body over {self.max_bytes} bytes"}, status_code=413)
-        return await call_next(request)
 
 
 def caller(request: Request) -> AccessScope:
@@ -53,18 +36,25 @@ Caller = Annotated[AccessScope, Depends(caller)]
 
 def create_app(services: Services, authenticator: Authenticator | None = None) -> FastAPI:
     auth = authenticator or build_authenticator(services.settings, services.directory)
+    demo = services.settings.auth_modes == ("local",)
     app = FastAPI(
         title="ragwarden",
         version="0.1.0",
         description="Permission-aware search and answers over your organisation's documents.",
+        # counted as the body arrives, chunked or not: reading stops at the limit with 413
+        max_body_size=services.settings.max_body_bytes,
+        # Swagger UI and ReDoc load scripts from a CDN and need the CSP lifted: the loopback demo only
+        docs_url="/docs" if demo else None,
+        redoc_url="/redoc" if demo else None,
     )
     names = auth.naming(services.directory) if isinstance(auth, CombinedAuthenticator) else services.directory
-    app.add_middleware(BodyLimit, max_bytes=services.settings.max_body_bytes)
+    if demo:
+        app.add_middleware(LoopbackOnly)  # refuses before any route or mount hears the request
     install_error_handlers(app, "Bearer" if "entra" in services.settings.auth_modes else "RemoteUser")
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:
-        return {"status": "ok", "chunks": services.index.count()}
+        return {"status": "ok"}  # liveness only: what the index holds is for admins (/v1/admin/sources)
 
     @app.post("/v1/search", response_model=SearchResponse, tags=["search"])
     def search(body: SearchRequest, scope: Caller) -> dict[str, Any]:
@@ -78,16 +68,20 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
     def document(doc_id: str, scope: Caller) -> dict[str, Any]:
         return document_metadata(services.retriever, scope, doc_id)
 
+    answers = app.state.answer_queue = AnswerQueue.from_settings(services.settings)
+
     @app.post("/v1/answer", tags=["answers"])
-    def answer(body: AnswerRequest, request: Request) -> Any:
+    async def answer(body: AnswerRequest, request: Request) -> Any:
         started = time.perf_counter()
-        scope = caller(request)
-        resolve_ms = (time.perf_counter() - started) * 1000
-        events = services.answerer().answer_stream(scope, body.question, body.conversation_id, body.limit)
-        notice = availability(services.retriever.withheld())
-        if "text/event-stream" in request.headers.get("accept", ""):
-            return StreamingResponse(sse_events(events, resolve_ms, notice), media_type="text/event-stream")
-        return answer_body(events, resolve_ms, notice)
+        scope = await run_in_threadpool(caller, request)  # may ask the directory: a thread, as search does
+        resolve_ms = (time.perf_counter() - started) * 1000 if services.settings.expose_timings else None
+
+        def start() -> Started:
+            events = services.answerer().answer_stream(scope, body.question, body.conversation_id, body.limit)
+            return events, availability(services.retriever.withheld())
+
+        stream = "text/event-stream" in request.headers.get("accept", "")
+        return await respond(answers, scope.principal, start, stream=stream, resolve_ms=resolve_ms)
 
     @app.get("/v1/me", tags=["identity"])
     def me(scope: Caller) -> dict[str, Any]:

@@ -4,19 +4,25 @@
 ``X-Remote-User`` and the shared ``X-Proxy-Secret``; the user resolves through the directory (AD or
 the local YAML). ``entra``: a bearer JWT from Entra ID, validated against the tenant's keys; groups
 from Microsoft Graph. ``local``: the demo's user switcher, ``X-Remote-User`` without a secret, only
-on a loopback address. Several modes may be combined; a request is handled by the first mode whose
+from a loopback peer that names us by a loopback host (:mod:`ragwarden.api.loopback`) and never beside
+another mode. The other modes may be combined; a request is handled by the first mode whose
 credentials it carries, and a request that carries none is 401.
+
+Entra callers are named ``entra:<object id>``: a display name or UPN can change hands, and the name
+keys the caller's conversations.
 """
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fastapi import Request
 
+from ragwarden.acl import tokens
+from ragwarden.api.loopback import is_loopback as is_loopback  # re-exported: metrics and demo use it
+from ragwarden.api.loopback import local_request_problem
 from ragwarden.core.errors import AuthenticationError, ConfigurationError
 from ragwarden.core.models import AccessScope
 from ragwarden.core.ports import PrincipalResolver
@@ -35,8 +41,19 @@ class Authenticator(Protocol):
         """The caller's scope; raises AuthenticationError when nobody is established."""
 
 
+def _one(request: Request, name: str) -> str:
+    """The header's one value: sent twice, which one is meant is anybody's guess (first wins for one
+    parser, last for another), so neither is."""
+    values = request.headers.getlist(name)
+    if len(values) > 1:
+        raise AuthenticationError(f"more than one {name} header")
+    return values[0] if values else ""
+
+
 def _user(request: Request) -> str:
-    user = request.headers.get(USER_HEADER, "").strip()
+    user = _one(request, USER_HEADER).strip()
+    if "," in user:  # two headers a proxy merged into one ("eve, alice"): no user name has a comma
+        raise AuthenticationError(f"more than one {USER_HEADER} header")
     if not user:
         raise AuthenticationError(f"missing {USER_HEADER} header")
     if len(user) > MAX_USER_CHARS:
@@ -53,7 +70,7 @@ class TrustedHeaderAuthenticator:
         return SECRET_HEADER in request.headers or USER_HEADER in request.headers
 
     def authenticate(self, request: Request) -> AccessScope:
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        given = _one(request, SECRET_HEADER).encode()
         if not given or not hmac.compare_digest(given, self.secret):
             raise AuthenticationError("missing or wrong proxy secret")
         return self.resolver.resolve(_user(request))
@@ -68,10 +85,10 @@ class EntraAuthenticator:
         return request.headers.get("Authorization", "").lower().startswith("bearer ")
 
     def authenticate(self, request: Request) -> AccessScope:
-        token = request.headers["Authorization"][7:].strip()
+        token = _one(request, "Authorization")[7:].strip()
         claims = self.validator.validate(token)
         scope = self.resolver.resolve(claims.oid)
-        return AccessScope(claims.username or claims.oid, scope.tokens)
+        return AccessScope(tokens.entra(claims.oid), scope.tokens)
 
 
 @dataclass
@@ -82,6 +99,9 @@ class LocalAuthenticator:
         return USER_HEADER in request.headers
 
     def authenticate(self, request: Request) -> AccessScope:
+        problem = local_request_problem(request.scope)
+        if problem is not None:
+            raise AuthenticationError(problem)
         return self.resolver.resolve(_user(request))
 
 
@@ -143,20 +163,11 @@ def build_authenticator(settings: Settings, directory: PrincipalResolver) -> Com
         elif mode == "trusted-header":
             secret = settings.require_proxy_secret().get_secret_value().encode()
             modes.append(TrustedHeaderAuthenticator(directory, secret))
-        elif mode == "local":
+        elif mode == "local":  # alone: Settings refuses it beside another mode
             if not is_loopback(settings.host):
                 raise ConfigurationError("RAGWARDEN_AUTH_MODE=local is for the demo and only serves on loopback")
             modes.append(LocalAuthenticator(directory))
     return CombinedAuthenticator(modes)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _entra(settings: Settings) -> EntraAuthenticator:

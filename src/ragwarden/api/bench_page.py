@@ -238,7 +238,8 @@ def _demo_app(data_dir: str | None) -> Iterator[tuple[Any, list[str]]]:
     from ragwarden.services import build_services
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = demo_settings(data_dir or tmp).model_copy(update={"auth_mode": "local", "host": "127.0.0.1"})
+        update = {"auth_mode": "local", "host": "127.0.0.1", "expose_timings": True}  # it reads Server-Timing
+        settings = demo_settings(data_dir or tmp).model_copy(update=update)
         services = build_services(settings)
         try:
             ingest_demo(services)

@@ -65,7 +65,7 @@ def _serve(services: Services) -> None:
         print(f"\nragwarden demo: open {url}/ and pick a demo user (API docs: {url}/docs)")
     else:
         who = f"-H 'X-Remote-User: alice' -H 'X-Proxy-Secret: {s.require_proxy_secret().get_secret_value()}'"
-        print(f"\nragwarden demo at {url} (API docs: {url}/docs); requests come as if from an authenticating proxy")
+        print(f"\nragwarden demo at {url}; requests come as if from an authenticating proxy")
     print(
         "The API, as the page uses it:\n"
         f"  curl -s {url}/v1/search {who} \\\n"

@@ -6,11 +6,13 @@ Responses carry a short message and never a stack trace; internal errors say onl
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 
 from ragwarden.core import errors as e
 from ragwarden.generation import errors as g
@@ -28,6 +30,8 @@ HTTP_STATUS: tuple[tuple[type[e.RagwardenError], int, bool], ...] = (
     (e.ForbiddenError, 403, True),
     (e.ConflictError, 409, True),
     (e.NotFoundError, 404, True),
+    (e.RateLimitedError, 429, True),  # says how many answers one caller may have in flight
+    (e.OverloadedError, 503, True),
     (e.DirectoryUnavailableError, 503, False),
     (e.TransientError, 503, False),
     (e.ConfigurationError, 500, False),
@@ -47,6 +51,20 @@ def status_for(exc: e.RagwardenError) -> tuple[int, str]:
     return 500, "internal error"
 
 
+def retry_after(exc: BaseException) -> str | None:
+    """The ``Retry-After`` value (whole seconds, at least 1) an error asks for, if any."""
+    seconds = getattr(exc, "retry_after", None)
+    return str(max(1, math.ceil(seconds))) if isinstance(seconds, int | float) else None
+
+
+def _headers(exc: e.RagwardenError, status: int, challenge: str) -> dict[str, str] | None:
+    headers = {"WWW-Authenticate": challenge} if status == 401 else {}
+    wait = retry_after(exc)
+    if wait is not None:
+        headers["Retry-After"] = wait
+    return headers or None
+
+
 def install_error_handlers(app: FastAPI, challenge: str = "RemoteUser") -> None:
     @app.exception_handler(e.RagwardenError)
     async def _ragwarden(request: Request, exc: e.RagwardenError) -> JSONResponse:
@@ -56,8 +74,7 @@ def install_error_handlers(app: FastAPI, challenge: str = "RemoteUser") -> None:
             hook(exc)
         if status >= 500:
             log.error("%s %s failed: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
-        headers = {"WWW-Authenticate": challenge} if status == 401 else None
-        return JSONResponse({"error": message}, status_code=status, headers=headers)
+        return JSONResponse({"error": message}, status_code=status, headers=_headers(exc, status, challenge))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -68,6 +85,10 @@ def install_error_handlers(app: FastAPI, challenge: str = "RemoteUser") -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 413:  # the body limit stopped reading: the rest of the body is never read
+            limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
+            message = f"request body over {limit} bytes" if isinstance(limit, int) else str(exc.detail)
+            return JSONResponse({"error": message}, status_code=413, headers={"Connection": "close"})
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)

@@ -50,17 +50,19 @@ SECURITY_HEADERS = {
 
 
 class SecurityHeaders:
-    """Adds the security headers to every response, and ``Server-Timing: app;dur=…`` (time until the
-    response started) so that the page and ``bench page`` can read the server's share of a search.
+    """Adds the security headers to every response, and with ``server_timing``
+    (``RAGWARDEN_EXPOSE_TIMINGS``) ``Server-Timing: app;dur=…`` (time until the response started) so
+    that ``bench page`` can read the server's share of a search.
 
     Pure ASGI rather than ``BaseHTTPMiddleware`` so that streamed answers pass through untouched.
-    The interactive API docs load Swagger UI from a CDN with inline scripts: they keep the other
-    headers but not the CSP (they are a developer tool; the page never links to them).
+    The interactive API docs (served in the loopback demo only) load Swagger UI from a CDN with inline
+    scripts: they keep the other headers but not the CSP (the page never links to them).
     """
 
-    def __init__(self, app: ASGIApp, csp_exempt: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, csp_exempt: tuple[str, ...] = (), server_timing: bool = False) -> None:
         self.app = app
         self.csp_exempt = csp_exempt
+        self.server_timing = server_timing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,7 +79,8 @@ class SecurityHeaders:
                         headers[name] = value
                 if with_csp and "content-security-policy" not in headers:
                     headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-                headers.append("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.2f}")
+                if self.server_timing:
+                    headers.append("Server-Timing", f"app;dur={(time.perf_counter() - started) * 1000:.2f}")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -116,7 +119,8 @@ def _local_users(services: Services) -> list[dict[str, str]]:
 
 def install_page(app: FastAPI, services: Services, auth_modes: tuple[str, ...]) -> None:
     docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
-    app.add_middleware(SecurityHeaders, csp_exempt=tuple(p for p in docs if p))
+    exempt = tuple(p for p in docs if p)
+    app.add_middleware(SecurityHeaders, csp_exempt=exempt, server_timing=services.settings.expose_timings)
     # installed after the sign-in routes (create_app's order), so whether they exist is known now
     served = any(getattr(route, "path", None) == SIGN_IN_URL for route in app.routes)
     config = ui_config(services, tuple(auth_modes), served)

@@ -5,9 +5,12 @@ then a server-side session behind an HttpOnly cookie.
 ``POST /auth/callback`` (``form_post``: the code never appears in a URL, a log or a Referer), which redeems
 it at the token endpoint (msal checks state, nonce and the PKCE verifier; we check the ID token's
 tenant, audience, issuer and expiry), keeps the user's object id in a session and sets the cookie;
-``POST /auth/logout`` ends it. The session holds *who* signed in, never their groups: every request
-resolves them through Graph behind the principal cache, so a revoked membership reaches the page as
-fast as it reaches the API. Cookie-authenticated requests must carry ``X-Requested-With: ragwarden``,
+``POST /auth/logout`` ends it. Both cookies are ``__Host-`` cookies (Secure, ``Path=/``, no Domain), which
+a sibling host or a plain-http page on the network cannot set or overwrite; browsers keep Secure cookies
+over https and on http://localhost, the only http origin Entra (and our settings) accept as a redirect.
+The session holds *who* signed in (the object id), never their groups: every
+request resolves them through Graph behind the principal cache, so a revoked membership reaches the
+page as fast as it reaches the API. Cookie-authenticated requests must carry ``X-Requested-With: ragwarden``,
 which a cross-site form cannot send and a cross-site script cannot without a CORS pre-flight this API
 never grants (CSRF). Sessions live in this process: a restart signs everyone out.
 """
@@ -26,13 +29,14 @@ from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from ragwarden.core.errors import AuthenticationError, ConfigurationError
+from ragwarden.acl import tokens
+from ragwarden.core.errors import AccessControlError, AuthenticationError, ConfigurationError
 from ragwarden.core.models import AccessScope
 from ragwarden.core.ports import PrincipalResolver
 from ragwarden.core.settings import Settings
 
-SESSION_COOKIE = "ragwarden_session"
-FLOW_COOKIE = "ragwarden_signin"
+SESSION_COOKIE = "__Host-ragwarden_session"
+FLOW_COOKIE = "__Host-ragwarden_signin"
 CSRF_HEADER = "X-Requested-With"
 CSRF_VALUE = "ragwarden"
 FLOW_SECONDS = 600  # time to finish signing in at Entra
@@ -106,7 +110,7 @@ class SessionAuthenticator:
         if session is None:
             raise AuthenticationError("the session has ended: sign in again")
         scope = self.resolver.resolve(session.oid)
-        return AccessScope(session.username or session.oid, scope.tokens)
+        return AccessScope(tokens.entra(session.oid), scope.tokens)
 
 
 class EntraSignIn:
@@ -159,8 +163,12 @@ class EntraSignIn:
             raise AuthenticationError(f"sign-in refused by Entra: {result.get('error')}")
         claims = result.get("id_token_claims") or {}
         self._check(claims)
-        username = str(claims.get("preferred_username") or claims.get("upn") or claims["oid"])
-        return self.sessions.create(str(claims["oid"]), username)
+        try:
+            oid = tokens.name_of(tokens.entra(str(claims["oid"])))
+        except AccessControlError as exc:
+            raise AuthenticationError("sign-in refused: the ID token's oid is not an object id") from exc
+        username = str(claims.get("preferred_username") or claims.get("upn") or oid)
+        return self.sessions.create(oid, username)
 
     def _check(self, claims: dict[str, Any]) -> None:
         exp = claims.get("exp")
@@ -184,10 +192,9 @@ def install_signin(app: FastAPI, settings: Settings, authenticator: Any) -> None
 
 
 def _routes(app: FastAPI, signin: EntraSignIn) -> None:
-    secure = signin.redirect_uri.startswith("https://")
-    cookie = {"httponly": True, "secure": secure, "samesite": "lax", "path": "/"}
-    # Entra's form post back is a cross-site POST, which carries only SameSite=None cookies (HTTPS only)
-    flow_cookie = {**cookie, "samesite": "none" if secure else "lax"}
+    cookie = {"httponly": True, "secure": True, "samesite": "lax", "path": "/"}  # what __Host- requires
+    # Entra's form post back is a cross-site POST, which carries only SameSite=None cookies
+    flow_cookie = {**cookie, "samesite": "none"}
 
     @app.get("/auth/login", tags=["sign-in"], include_in_schema=False)
     def login() -> Response:
@@ -202,7 +209,7 @@ def _routes(app: FastAPI, signin: EntraSignIn) -> None:
         flow_key = request.cookies.get(FLOW_COOKIE, "")
         key = await run_in_threadpool(signin.finish, flow_key, form)  # the token endpoint: network I/O
         response = RedirectResponse("/", status_code=303)
-        response.delete_cookie(FLOW_COOKIE, path="/")
+        response.delete_cookie(FLOW_COOKIE, **flow_cookie)  # type: ignore[arg-type]
         response.set_cookie(SESSION_COOKIE, key, max_age=int(signin.sessions.ttl), **cookie)  # type: ignore[arg-type]
         return response
 
@@ -212,5 +219,5 @@ def _routes(app: FastAPI, signin: EntraSignIn) -> None:
             raise AuthenticationError(f"sign-out needs the {CSRF_HEADER}: {CSRF_VALUE} header")
         signin.sessions.drop(request.cookies.get(SESSION_COOKIE, ""))
         response = Response(status_code=204)
-        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(SESSION_COOKIE, **cookie)  # type: ignore[arg-type]
         return response

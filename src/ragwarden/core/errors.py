@@ -15,7 +15,9 @@
     ├── IntegrityError              a retrieval hit that does not match the caller's scope (internal, never shown)
     └── TransientError              may succeed when retried
         ├── DirectoryUnavailableError   groups cannot be resolved (503)
-        └── IndexUnavailableError
+        ├── IndexUnavailableError
+        ├── OverloadedError             too much work waiting already: retry after ``retry_after`` s (503)
+        └── RateLimitedError            this caller has enough in flight: retry after ``retry_after`` s (429)
 
 The HTTP mapping of these classes lives in exactly one table, in ``ragwarden.api.errors``.
 """
@@ -85,3 +87,20 @@ class DirectoryUnavailableError(TransientError):
 
 class IndexUnavailableError(TransientError):
     """The vector index cannot be reached."""
+
+
+class OverloadedError(TransientError):
+    """The service has as much of this work waiting as it will queue; ``retry_after`` seconds is a
+    fair guess of when a place frees up."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RateLimitedError(TransientError):
+    """This caller already has as much of this work in flight as one caller may."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
