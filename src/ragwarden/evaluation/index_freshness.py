@@ -142,9 +142,9 @@ def _timed_queries(
     until: Callable[[], bool] | None = None,
 ) -> list[float]:
     """Milliseconds per ACL-filtered dense top-10 search, cycling the queries ``rounds`` times or
-    until ``until()`` holds."""
+    until ``until()`` holds (at least once: a small write may be over before the first search)."""
     out: list[float] = []
-    while not (until() if until is not None else len(out) >= rounds):
+    while not out or not (until() if until is not None else len(out) >= rounds):
         scope, vector = queries[len(out) % len(queries)]
         started = time.perf_counter()
         index.search(scope, vector, "", 10, "dense")
