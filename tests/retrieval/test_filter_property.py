@@ -3,6 +3,7 @@
 The oracle is written here, from the access model's wording, and resolves nested groups itself: it
 shares no code with ``ragwarden.acl`` or the adapters' filter. Visibility is read back through
 :meth:`search` itself (dense, hybrid and sparse), so the checked filter is the one searches use.
+The whole path (folder corpus, connector, sync, index) on ≥ 1 000 000 decisions is ``tests/test_leak_hunt.py``.
 """
 
 from __future__ import annotations
