@@ -128,12 +128,14 @@ def test_verify_reports_what_the_index_holds_but_nobody_recorded(world: tuple[Se
 
 
 def test_verify_cli_exit_code(tmp_path: Path) -> None:
-    """`ragwarden verify` as an auditor runs it: exit 1 and the drifting document named (ingest and
-    verify need no users directory: they resolve nobody)."""
+    """`ragwarden verify` as an auditor runs it: exit 1 and the drifting document named. Without a users
+    directory nothing can be checked, and ingest says so instead of failing every document."""
     corpus = tmp_path / "docs"
     corpus.mkdir()
     (corpus / ".acl.json").write_text('{"allow": ["group:staff"]}')
     (corpus / "a.txt").write_text("Ein Text ueber Zebrafinken.\n")
+    directory = tmp_path / "directory.yaml"
+    directory.write_text("users:\n  sam: {groups: [staff]}\ngroups:\n  staff: {}\n  hr: {}\n")
     env = {"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin"}
     cli = [sys.executable, "-m", "ragwarden.cli"]
     data = ["--data-dir", str(tmp_path / "data")]
@@ -141,6 +143,9 @@ def test_verify_cli_exit_code(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*cli, *args, *data], capture_output=True, text=True, env=env, timeout=300, check=False)
 
+    refused = run("ingest", str(corpus))
+    assert refused.returncode == 2 and "RAGWARDEN_DIRECTORY_FILE" in refused.stderr, refused.stderr
+    env["RAGWARDEN_DIRECTORY_FILE"] = str(directory)
     assert run("ingest", str(corpus)).returncode == 0
     assert run("verify").returncode == 0
     (corpus / "a.txt.acl.json").write_text('{"allow": ["group:hr"]}')

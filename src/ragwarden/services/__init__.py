@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragwarden.acl.principals import Emittable, emittable_of, entra_emittable
+from ragwarden.acl.principals import NOTHING, Emittable, emittable_of, entra_emittable
 from ragwarden.core.errors import AccessControlError, ConfigurationError
 from ragwarden.core.models import FailedItem, SourceDocument
 from ragwarden.core.ports import Connector, Embedder, PrincipalResolver, VectorIndex
@@ -83,6 +83,11 @@ class Services:
                 found |= entra_emittable(s.ad_extra_domain_sids)
             except AccessControlError as exc:
                 raise ConfigurationError(f"RAGWARDEN_AD_EXTRA_DOMAIN_SIDS: {exc}") from exc
+        if found == NOTHING:  # every document would fail: say why once, before anything is changed
+            raise ConfigurationError(
+                "no users directory is configured, so no permission can be checked against who may hold it: "
+                "set RAGWARDEN_DIRECTORY_FILE (users and groups YAML) or RAGWARDEN_AD_HOST (Active Directory)"
+            )
         return found
 
     def sync_embedder(self) -> Embedder:
