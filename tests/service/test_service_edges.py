@@ -88,6 +88,10 @@ def test_metrics_are_not_public(world: tuple[Services, Path]) -> None:
         assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
         ok = client.get("/metrics", headers={"Authorization": "Bearer metrics-token-0123456789"})
         assert ok.status_code == 200 and 'ragwarden_source_documents{source="docs"} 2.0' in ok.text
+    with TestClient(create_app(services), client=("127.0.0.1", 50000)) as local:
+        assert local.get("/metrics").status_code == 200
+        for relayed in ({"Via": "1.1 proxy"}, {"X-Forwarded-For": "203.0.113.9"}, {"True-Client-IP": "203.0.113.9"}):
+            assert local.get("/metrics", headers=relayed).status_code == 403, relayed  # a proxy on this host
 
 
 def test_admin_api_in_process(world: tuple[Services, Path]) -> None:

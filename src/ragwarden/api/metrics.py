@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ragwarden.api.auth import is_loopback
+from ragwarden.api.loopback import FORWARDING_HEADERS
 from ragwarden.core.errors import DirectoryUnavailableError
 from ragwarden.services import Services
 
@@ -187,6 +188,6 @@ def _may_scrape(request: Request, token: str | None) -> bool:
     given = request.headers.get("authorization", "")
     if token and given.lower().startswith("bearer "):
         return hmac.compare_digest(given[7:].strip().encode(), token.encode())
-    forwarded = any(h in request.headers for h in ("forwarded", "x-forwarded-for", "x-real-ip"))
+    forwarded = any(h in request.headers for h in FORWARDING_HEADERS)  # a proxy on this host relays others
     peer = request.client.host if request.client else ""
     return not forwarded and is_loopback(peer)
