@@ -402,3 +402,27 @@ def test_a_data_directory_from_before_file_versions_opens_with_its_documents(tmp
         assert (doc_id, doc.version, doc.chunk_count) == ("d", "", 1)  # "": unknown, permission passes re-stamp
     finally:
         state.close()
+
+
+def test_a_serving_process_paces_every_document_and_embeds_in_the_slices_it_is_given(tmp_path: Path) -> None:
+    """With ``pace`` (a server's: wait while searches are in flight), the engine asks before it takes up
+    each document and before each embedding slice, and never embeds more than the slice it was given."""
+    world = World(tmp_path)
+    calls: list[int] = []
+
+    def pace() -> int:
+        calls.append(1)
+        return 2
+
+    processor = DocumentProcessor(Chunker(120, 10), 10_000_000)
+    world.engine = SyncEngine(world.index, world.embedder, world.state, processor, pace=pace)
+    for n in range(5):
+        write(world.root / f"d{n}.txt", f"Abschnitt {n} " + "Urlaub Gehalt Dienstreise " * 60, {"allow": ["everyone"]})
+    try:
+        report = world.sync()
+        assert report.added == 5 and report.chunks_written > 5
+        assert world.embedder.calls >= len(world.embedder.texts) / 2  # slices of at most 2
+        assert len(calls) >= 5 + report.chunks_written // 2
+    finally:
+        world.index.close()
+        world.state.close()

@@ -123,6 +123,7 @@ class Background:
 
     def __init__(self, services: Services) -> None:
         specs = declared_sources(services)  # raises on a bad sources file, before anything starts
+        self._services = services
         self.folder = IdleFolder(services)
         self.scheduler = build_scheduler(services, specs)
         self.channel = ChannelServer(
@@ -133,6 +134,9 @@ class Background:
         self.channel.start()
         self.folder.start()
         self.scheduler.start()
+        # The first change to a source should not pay for the parsers' imports and the sync's model
+        # (~3 s here): they load now, beside the first requests.
+        threading.Thread(target=self._services.warm_up_syncs, name="ragwarden-warm-up", daemon=True).start()
 
     def stop(self) -> None:
         self.scheduler.stop()

@@ -138,6 +138,10 @@ class SyncEngine:
         if self._progress is not None:
             items = self._progress(items)
         for item in items:
+            if self._pace is not None:
+                # Scanning, parsing and chunking hold the interpreter (parsers and tokenizers keep it for
+                # a whole native call): the next document is taken up between searches, not during one.
+                self._pace()
             if isinstance(item, FailedItem):
                 self._fail(connector.source, item, report, failed_uris, seen)
                 continue

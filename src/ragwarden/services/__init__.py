@@ -5,6 +5,7 @@ Tests and entry points call :func:`build_services` with overrides for any part.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from ragwarden.ingestion.source_records import PASS_CONTENT, FreshnessGate
 from ragwarden.ingestion.state import StateStore
 from ragwarden.ingestion.sync import SyncEngine, SyncReport
 from ragwarden.retrieval.retriever import Retriever
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[Iterable[SourceDocument | FailedItem]], Iterable[SourceDocument | FailedItem]]
 
@@ -98,6 +101,16 @@ class Services:
                 self.extras["sync_embedder"] = make() if make is not None else self.embedder
             embedder: Embedder = self.extras["sync_embedder"]
             return embedder
+
+    def warm_up_syncs(self) -> None:
+        """Load what the first sync would: the parsers, the chunker's tokenizer and the sync's model."""
+        from ragwarden.ingestion.parsing import warm_up
+
+        try:
+            warm_up()
+            self.engine()
+        except Exception as exc:  # noqa: BLE001 - the sync itself reports what is wrong, with its source
+            log.warning("warming up the syncs failed (the first sync will say why): %s", exc)
 
     def serve_beside_syncs(self, nice: int = 10) -> None:
         """A process that serves searches while it syncs: syncs get their own copy of the model, on all
