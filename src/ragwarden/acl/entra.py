@@ -320,12 +320,7 @@ class EntraResolver(PrincipalResolver):
         return AccessScope(principal=user, tokens=frozenset(found))
 
     def _object_tokens(self, item: Mapping[str, Any]) -> set[str]:
-        try:
-            out = {tokens.entra(str(item["id"]))}
-            if item.get("onPremisesSecurityIdentifier"):
-                out.add(tokens.sid(str(item["onPremisesSecurityIdentifier"])))
-        except (KeyError, AccessControlError) as exc:
-            raise DirectoryUnavailableError(f"Graph returned a malformed directory object: {exc}") from exc
+        out = graph_object_tokens(item)
         if item.get("displayName"):
             self._names.update({t: str(item["displayName"]) for t in out})
         return out
@@ -407,3 +402,14 @@ def build_entra_resolver(
     )
     resolver = EntraResolver(GraphClient(provider, _http(ca_bundle, timeout), graph_url))
     return resolver if cache_ttl is None else CachingResolver(resolver, ttl=cache_ttl)
+
+
+def graph_object_tokens(item: Mapping[str, Any]) -> set[str]:
+    """A Graph user or group as tokens: ``entra:<id>``, and ``sid:`` of its on-premises twin if synced."""
+    try:
+        out = {tokens.entra(str(item["id"]))}
+        if item.get("onPremisesSecurityIdentifier"):
+            out.add(tokens.sid(str(item["onPremisesSecurityIdentifier"])))
+    except (KeyError, AccessControlError) as exc:
+        raise DirectoryUnavailableError(f"Graph returned a malformed directory object: {exc}") from exc
+    return out

@@ -13,11 +13,11 @@ nor any "all users" group: a guest added to the team holds none of them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from ragwarden.acl import tokens
-from ragwarden.core.errors import AccessControlError, ConfigurationError, DirectoryUnavailableError
+from ragwarden.acl.entra import graph_object_tokens
+from ragwarden.core.errors import AccessControlError, ConfigurationError
 from ragwarden.core.models import AccessScope
 from ragwarden.core.ports import PrincipalResolver
 
@@ -42,25 +42,15 @@ class TeamGroupResolver(PrincipalResolver):
         group = self.graph.get(f"/groups/{oid}?{_SELECT}")
         if group is None or str(group.get("id", "")).lower() != oid.lower():
             return AccessScope(principal=principal, tokens=frozenset())
-        found = {own, *_object_tokens(group)}
+        found = {own, *graph_object_tokens(group)}
         for page in self.graph.pages(f"/groups/{oid}/transitiveMemberOf?{_SELECT}"):
             for item in page:
                 if item.get("@odata.type", GROUP_TYPE) == GROUP_TYPE:  # not administrative units
-                    found |= _object_tokens(item)
+                    found |= graph_object_tokens(item)
         return AccessScope(principal=principal, tokens=frozenset(found))
 
     def describe(self, token: str) -> str:
         return token
-
-
-def _object_tokens(item: Mapping[str, Any]) -> set[str]:
-    try:
-        out = {tokens.entra(str(item["id"]))}
-        if item.get("onPremisesSecurityIdentifier"):
-            out.add(tokens.sid(str(item["onPremisesSecurityIdentifier"])))
-    except (KeyError, AccessControlError) as exc:
-        raise DirectoryUnavailableError(f"Graph returned a malformed group: {exc}") from exc
-    return out
 
 
 def team_group_resolver(people: PrincipalResolver, ttl: float | None) -> PrincipalResolver:
