@@ -10,21 +10,19 @@ cores the search embeds its query on.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import statistics
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from ragwarden.api.bench_answer_api import _p95
+from ragwarden.api.bench_page import serve
 
 
 @dataclass
@@ -34,30 +32,6 @@ class Phases:
     loaded_ms: list[float] = field(default_factory=list)
     admitted: tuple[int, int] = (0, 0)  # (generating, waiting) while phase 2 ran
     statuses: Counter[str] = field(default_factory=Counter)
-
-
-@contextlib.contextmanager
-def _serve(app: Any) -> Iterator[str]:
-    """The app on a free loopback port; on exit, requests still open are cut after 2 s (quietly: the
-    answers still queued then are the benchmark's own)."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="critical", lifespan="off", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
 
 
 class Streams:
@@ -135,7 +109,8 @@ def run(answers: int, searches: int, user: str) -> int:
             ingest_demo(services)
             headers = {"X-Remote-User": user, "X-Proxy-Secret": settings.require_proxy_secret().get_secret_value()}
             app = create_app(services)
-            with _serve(app) as url:
+            # quietly, and open requests cut after 2 s: the answers still queued then are the benchmark's own
+            with serve(app, log_level="critical", graceful_shutdown=2) as url:
                 _measure(url, app.state.answer_queue, headers, phases, searches)
         finally:
             services.close()

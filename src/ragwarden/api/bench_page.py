@@ -71,13 +71,15 @@ class Sample:
 
 
 @contextlib.contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """The app on a free loopback port in a background thread; yields its base URL."""
+def serve(app: Any, *, log_level: str = "warning", graceful_shutdown: int | None = None) -> Iterator[str]:
+    """The app on a free loopback port in a background thread; yields its base URL. On exit, requests
+    still open are cut after ``graceful_shutdown`` seconds (``None``: uvicorn waits for them)."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    config = uvicorn.Config(app, log_level=log_level, lifespan="off", timeout_graceful_shutdown=graceful_shutdown)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -89,7 +91,7 @@ def serve(app: Any) -> Iterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=30)
         sock.close()
 
 
