@@ -50,7 +50,8 @@ class Services:
             self.extras["answerer"] = Answerer(self.retriever, model, gs)
         return self.extras["answerer"]
 
-    def engine(self, progress: Progress | None = None) -> SyncEngine:
+    def processor(self) -> Any:
+        """Parse and chunk (``ragwarden.ingestion.processing.DocumentProcessor``), built once."""
         if "processor" not in self.extras:
             from ragwarden.ingestion.chunking import Chunker
             from ragwarden.ingestion.processing import DocumentProcessor
@@ -60,11 +61,14 @@ class Services:
                 Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap, model=self.settings.embedding_model),
                 self.max_file_bytes,
             )
+        return self.extras["processor"]
+
+    def engine(self, progress: Progress | None = None) -> SyncEngine:
         return SyncEngine(
             self.index,
             self.sync_embedder(),
             self.state,
-            self.extras["processor"],
+            self.processor(),
             batch_chunks=max(self.settings.embedding_batch_size * 4, 64),
             progress=progress,
             settle=self.extras.get("settle"),
@@ -94,7 +98,7 @@ class Services:
         return found
 
     def sync_embedder(self) -> Embedder:
-        """What a sync embeds with: the query embedder, unless :meth:`separate_sync_embedder` was asked."""
+        """What a sync embeds with: the query embedder, unless :meth:`serve_beside_syncs` gave syncs their own."""
         with self._lock:
             if "sync_embedder" not in self.extras:
                 make = self.extras.get("sync_embedder_factory")
@@ -103,12 +107,14 @@ class Services:
             return embedder
 
     def warm_up_syncs(self) -> None:
-        """Load what the first sync would: the parsers, the chunker's tokenizer and the sync's model."""
+        """Load what the first sync would: the parsers, the chunker's tokenizer and the sync's model (not
+        the directory: a pass asks it afresh)."""
         from ragwarden.ingestion.parsing import warm_up
 
         try:
             warm_up()
-            self.engine()
+            self.processor()
+            self.sync_embedder()
         except Exception as exc:  # noqa: BLE001 - the sync itself reports what is wrong, with its source
             log.warning("warming up the syncs failed (the first sync will say why): %s", exc)
 
