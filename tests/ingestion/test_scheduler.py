@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ragwarden.core.sources import SourceSpec
@@ -21,9 +21,22 @@ class Runner:
         self.max_active: dict[str, int] = {}
         self.lock = threading.Lock()
 
-    def run(self, spec: SourceSpec, kind: str, progress: Callable[[Iterable[Any]], Iterable[Any]]) -> SyncReport:
+    scoped = False
+    paths: list[list[str]]
+
+    def can_scope(self, spec: SourceSpec) -> bool:
+        return self.scoped
+
+    def run(
+        self,
+        spec: SourceSpec,
+        kind: str,
+        progress: Callable[[Iterable[Any]], Iterable[Any]],
+        paths: Sequence[str] = (),
+    ) -> SyncReport:
         with self.lock:
             self.runs.append((spec.name, kind))
+            self.paths = [*getattr(self, "paths", []), list(paths)]
             self.active[spec.name] = self.active.get(spec.name, 0) + 1
             self.max_active[spec.name] = max(self.max_active.get(spec.name, 0), self.active[spec.name])
         try:
@@ -106,8 +119,14 @@ def test_a_permission_pass_that_took_out_crashed_documents_brings_a_content_sync
     """A permission pass cannot re-add what its crash recovery removed: the content sync comes at once."""
 
     class Recovering(Runner):
-        def run(self, spec: SourceSpec, kind: str, progress: Callable[[Iterable[Any]], Iterable[Any]]) -> SyncReport:
-            report = super().run(spec, kind, progress)
+        def run(
+            self,
+            spec: SourceSpec,
+            kind: str,
+            progress: Callable[[Iterable[Any]], Iterable[Any]],
+            paths: Sequence[str] = (),
+        ) -> SyncReport:
+            report = super().run(spec, kind, progress, paths)
             report.recovered = 1 if kind == "acl" and len(self.runs) == 1 else 0
             return report
 
@@ -129,9 +148,15 @@ def test_passes_run_at_the_lower_cpu_priority_asked_and_the_callers_thread_keeps
     priorities: list[int] = []
 
     class Measuring(Runner):
-        def run(self, spec: SourceSpec, kind: str, progress: Callable[[Iterable[Any]], Iterable[Any]]) -> SyncReport:
+        def run(
+            self,
+            spec: SourceSpec,
+            kind: str,
+            progress: Callable[[Iterable[Any]], Iterable[Any]],
+            paths: Sequence[str] = (),
+        ) -> SyncReport:
             priorities.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-            return super().run(spec, kind, progress)
+            return super().run(spec, kind, progress, paths)
 
     own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     scheduler = Scheduler(Measuring(seconds=0.0), workers=1, nice=5)
@@ -143,3 +168,41 @@ def test_passes_run_at_the_lower_cpu_priority_asked_and_the_callers_thread_keeps
         scheduler.stop()
     assert priorities == [min(19, own + 5)]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
+
+
+def test_notified_paths_of_a_source_that_can_scope_are_synced_alone_and_a_burst_is_one_pass() -> None:
+    """On a large share a notification must cost the changed paths, not a walk of everything."""
+    runner = Runner(seconds=0.01)
+    runner.scoped = True
+    scheduler = Scheduler(runner, workers=1)
+    scheduler.add(spec("a"), content_due=3600, acl_due=3600)
+    scheduler.start()
+    try:
+        scheduler.notify_change("a", ["x/1.txt"])
+        scheduler.notify_change("a", ["y", "x/1.txt"])
+        time.sleep(1.0)
+        scheduler.notify_change("a", [])  # "something changed": the whole source
+        time.sleep(1.0)
+    finally:
+        scheduler.stop()
+    assert runner.runs == [("a", "changes"), ("a", "content")]
+    assert runner.paths[0] == ["x/1.txt", "y"]
+
+
+def test_a_queued_content_sync_absorbs_notified_paths_and_a_failed_scoped_pass_brings_it_forward() -> None:
+    runner = Runner(seconds=0.01, failing=frozenset({"b"}))
+    runner.scoped = True
+    scheduler = Scheduler(runner, workers=1, backoff_base=60)
+    scheduler.add(spec("a"), content_due=3600, acl_due=3600)
+    scheduler.add(spec("b"), content_due=3600, acl_due=3600)
+    content = scheduler.request("a", "content", delay=0.2)
+    scheduler.notify_change("a", ["x/1.txt"])  # joins the queued content sync
+    scheduler.start()
+    try:
+        scheduler.notify_change("b", ["z.txt"])
+        time.sleep(1.0)
+    finally:
+        scheduler.stop()
+    assert content.finished.is_set()
+    assert [r for r in runner.runs if r[0] == "a"] == [("a", "content")]
+    assert [r for r in runner.runs if r[0] == "b"][:2] == [("b", "changes"), ("b", "content")]

@@ -20,6 +20,7 @@ an ACL change re-stamps, and a rename or move is a delete plus an add (ids deriv
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import hashlib
 from collections.abc import Iterator, Sequence
@@ -34,6 +35,7 @@ from ragwarden.connectors.ntfs_acl import sd_to_access
 from ragwarden.connectors.smb_policy import refuse_beyond_dacl, share_tokens
 from ragwarden.core.errors import AccessControlError, ConfigurationError, DocumentTooLargeError, ItemError
 from ragwarden.core.models import AccessControl, FailedItem, SourceDocument
+from ragwarden.core.paths import outermost_paths
 
 KIND_ACL = "acl"
 KIND_TOO_LARGE = "too_large"
@@ -112,7 +114,17 @@ class SmbConnector:
     # -- the port ------------------------------------------------------------------------------------
 
     def scan(self) -> Iterator[SourceDocument | FailedItem]:
-        for entry in self._walk():
+        return self._documents(self._walk())
+
+    def scan_within(self, paths: Sequence[str]) -> Iterator[SourceDocument | FailedItem]:
+        """What :meth:`scan` yields for these root-relative paths only (a folder: everything below it),
+        for the paths a change notification names: on a share of many files, a notified change costs a
+        listing of what changed, not of the whole share. A path that no longer exists yields nothing;
+        a path below a reparse point yields a failed item, as the full walk never goes there."""
+        return self._documents(self._walk(outermost_paths(paths)))
+
+    def _documents(self, entries: Iterator[_Entry | FailedItem]) -> Iterator[SourceDocument | FailedItem]:
+        for entry in entries:
             if isinstance(entry, FailedItem):
                 yield entry
                 continue
@@ -212,7 +224,8 @@ class SmbConnector:
         tail = "\\".join(parts).replace("/", "\\")
         return f"\\\\{self._server}\\{self._share}" + (f"\\{tail}" if tail else "")
 
-    def _walk(self) -> Iterator[_Entry | FailedItem]:
+    def _walk(self, roots: Sequence[str] | None = None) -> Iterator[_Entry | FailedItem]:
+        """Every file below the root, or below ``roots`` (root-relative paths of files or folders)."""
         import smbclient
 
         self._connect()
@@ -220,7 +233,11 @@ class SmbConnector:
             smbclient.stat(self._unc(""), **self._kwargs())
         except Exception as exc:  # noqa: BLE001 - an empty scan would read as "everything was deleted"
             raise ConfigurationError(f"{self.uri('')} cannot be opened: {_why(exc)}") from exc
-        pending = [""]
+        pending = [""] if roots is None else []
+        for rel in roots or ():
+            below: list[str] = []
+            yield from self._named(rel, below)
+            pending.extend(reversed(below))
         while pending:
             folder = pending.pop()
             try:
@@ -235,6 +252,31 @@ class SmbConnector:
                 if item is not None:
                     yield item
             pending.extend(reversed(subfolders))
+
+    def _named(self, rel: str, subfolders: list[str]) -> Iterator[_Entry | FailedItem]:
+        """The file or folder at ``rel``, listed as the walk lists it (a folder goes to ``subfolders``)."""
+        import smbclient
+
+        parent, _, name = rel.rpartition("/")
+        try:
+            for ancestor in _ancestors(parent):  # the full walk never enters a link or junction
+                if smbclient.lstat(self._unc(ancestor), **self._kwargs()).st_file_attributes & smb_io.REPARSE_POINT:
+                    yield FailedItem(
+                        self.uri(rel), "below a reparse point (link or junction); not followed", KIND_REPARSE
+                    )
+                    return
+            # The name as the search pattern: the same listing, with the same fields, as the full walk's.
+            found = [e for e in smbclient.scandir(self._unc(parent), search_pattern=name, **self._kwargs())]
+        except Exception as exc:  # noqa: BLE001
+            if isinstance(exc, FileNotFoundError) or getattr(exc, "errno", None) == errno.ENOENT:
+                return  # gone (with its folder): the engine removes what it had there
+            yield FailedItem(self.uri(rel), f"cannot list: {_why(exc)}", KIND_FOLDER)
+            return
+        for entry in found:
+            if entry.name.casefold() == name.casefold():
+                item = self._entry(entry, f"{parent}/{entry.name}" if parent else entry.name, subfolders)
+                if item is not None:
+                    yield item
 
     def _entry(self, entry: Any, rel: str, subfolders: list[str]) -> _Entry | FailedItem | None:
         info = entry.smb_info
@@ -305,6 +347,11 @@ def _why(exc: BaseException) -> str:
     """A short reason without credentials (smbprotocol messages carry paths and NT status only)."""
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:300]
+
+
+def _ancestors(folder: str) -> list[str]:
+    parts = folder.split("/") if folder else []
+    return ["/".join(parts[: n + 1]) for n in range(len(parts))]
 
 
 def _version(entry: _Entry) -> str:

@@ -15,14 +15,14 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ragwarden.core.errors import NotFoundError
 from ragwarden.core.sources import SourceSpec
-from ragwarden.ingestion.source_records import PASS_ACL, PASS_CONTENT
+from ragwarden.ingestion.source_records import PASS_ACL, PASS_CHANGES, PASS_CONTENT
 from ragwarden.ingestion.sync import SyncReport
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,18 @@ DEBOUNCE_SECONDS = 0.3
 
 
 class PassRunner(Protocol):
-    def run(self, spec: SourceSpec, kind: str, progress: Callable[[Iterable[Any]], Iterable[Any]]) -> SyncReport:
-        """Run one pass of ``kind`` over ``spec`` and record its outcome; raise when it failed."""
+    def run(
+        self,
+        spec: SourceSpec,
+        kind: str,
+        progress: Callable[[Iterable[Any]], Iterable[Any]],
+        paths: Sequence[str] = (),
+    ) -> SyncReport:
+        """Run one pass of ``kind`` over ``spec`` and record its outcome; raise when it failed. A
+        :data:`PASS_CHANGES` pass syncs ``paths`` only (what a change notification named)."""
+
+    def can_scope(self, spec: SourceSpec) -> bool:
+        """Can a pass over ``spec`` be limited to some paths (else a notification runs a content sync)?"""
 
 
 class Watcher(Protocol):
@@ -61,6 +71,8 @@ class Job:
     created: float = 0.0
     started: float = 0.0
     finished: threading.Event = field(default_factory=threading.Event)
+    paths: set[str] = field(default_factory=set)  # a changes pass: the notified paths
+    covers: list[Job] = field(default_factory=list)  # queued passes this one does the work of
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "source": self.source, "kind": self.kind, "state": self.state}
@@ -149,12 +161,25 @@ class Scheduler:
                 self._cond.notify_all()
             return job
 
-    def notify_change(self, name: str) -> None:
-        """A change notification: sync soon, coalescing a burst of changes into one pass."""
-        try:
-            self.request(name, PASS_CONTENT, reason="change notification", delay=DEBOUNCE_SECONDS)
-        except NotFoundError:
-            pass
+    def notify_change(self, name: str, paths: Sequence[str] = ()) -> None:
+        """A change notification: sync soon, coalescing a burst of changes into one pass. Where the
+        source can sync some paths only and the notification names them, only they are synced (a
+        content sync already queued covers them); otherwise the whole source."""
+        with self._cond:
+            entry = self._sources.get(name)
+            if entry is None:
+                return
+            scoped = bool(paths) and PASS_CONTENT not in entry.queued and self._runner.can_scope(entry.spec)
+            if scoped:
+                job = entry.queued.get(PASS_CHANGES)
+                if job is None:
+                    now = self._clock()
+                    job = Job(name, PASS_CHANGES, "change notification", not_before=now + DEBOUNCE_SECONDS, created=now)
+                    entry.queued[PASS_CHANGES] = self._jobs[job.id] = job
+                    self._cond.notify_all()
+                job.paths.update(paths)
+                return
+        self.request(name, PASS_CONTENT, reason="change notification", delay=DEBOUNCE_SECONDS)
 
     def job(self, job_id: str) -> Job | None:
         with self._cond:
@@ -202,7 +227,7 @@ class Scheduler:
             return
         name = entry.spec.name
         try:
-            watcher = self._watch(entry.spec, lambda _paths: self.notify_change(name))
+            watcher = self._watch(entry.spec, lambda paths: self.notify_change(name, list(paths or ())))
         except Exception as exc:  # noqa: BLE001 - no watching: the periodic passes still run
             log.warning("source %s: cannot watch for changes: %s", name, exc)
             return
@@ -233,10 +258,13 @@ class Scheduler:
         return sleep
 
     def _next_job(self, entry: _Source, now: float) -> Job | None:
-        for kind in (PASS_CONTENT, PASS_ACL):
+        for kind in (PASS_CONTENT, PASS_CHANGES, PASS_ACL):
             job = entry.queued.get(kind)
             if job is not None and job.not_before <= now:
-                return entry.queued.pop(kind)
+                job = entry.queued.pop(kind)
+                if kind == PASS_CONTENT and PASS_CHANGES in entry.queued:  # a content sync reads them all
+                    job.covers.append(entry.queued.pop(PASS_CHANGES))
+                return job
         for kind in (PASS_CONTENT, PASS_ACL):
             if entry.due[kind] <= now:
                 job = Job(entry.spec.name, kind, "schedule", created=now)
@@ -253,7 +281,8 @@ class Scheduler:
                 yield item
 
         try:
-            job.report = self._runner.run(spec, job.kind, counting)
+            paths = sorted(job.paths) if job.kind == PASS_CHANGES else ()
+            job.report = self._runner.run(spec, job.kind, counting, paths)
             job.state = "done"
         except Exception as exc:  # noqa: BLE001 - one source's failure never stops the scheduler
             log.warning("source %s: %s pass failed: %s", spec.name, job.kind, exc)
@@ -265,7 +294,13 @@ class Scheduler:
         with self._cond:
             entry.running = None
             spec = entry.spec
-            if job.state == "done":
+            for absorbed in job.covers:
+                absorbed.report, absorbed.state, absorbed.error = job.report, job.state, job.error
+                absorbed.finished.set()
+            if job.kind == PASS_CHANGES:
+                if job.state != "done":  # what it could not sync, a content sync will (with back-off)
+                    entry.due[PASS_CONTENT] = min(entry.due[PASS_CONTENT], now)
+            elif job.state == "done":
                 entry.failures = 0
                 # Intervals run from start to start: a pass that takes a while does not stretch the
                 # period (permissions are as old as the start of the pass that read them).

@@ -36,6 +36,9 @@ CREATE TABLE IF NOT EXISTS sources (
 
 PASS_CONTENT = "content"  # noqa: S105 - a pass kind, not a secret
 PASS_ACL = "acl"  # noqa: S105
+# a content sync of only the paths a change notification named: it reads some ACLs, not all, so it
+# never counts as a permission pass (the staleness bound is kept by the full passes)
+PASS_CHANGES = "changes"  # noqa: S105
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,17 +19,19 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ragwarden.acl.principals import Emittable, UnresolvablePrincipalError, admit
 from ragwarden.core.errors import ItemError, RagwardenError
 from ragwarden.core.models import AccessControl, Chunk, FailedItem, IndexedChunk, SourceDocument
+from ragwarden.core.paths import outermost_paths
 from ragwarden.core.ports import Connector, Embedder, VectorIndex
 from ragwarden.ingestion.state import DocumentState, StateStore
 
 log = logging.getLogger(__name__)
 
 ChunkMaker = Callable[[SourceDocument, bytes], list[Chunk]]
+
 
 class AclConnector(Protocol):
     """A connector that can read permissions without content (both built-in connectors can)."""
@@ -43,6 +45,22 @@ class AclConnector(Protocol):
 
 
 AclItem = tuple[str, AccessControl] | tuple[str, AccessControl, str]
+
+
+@runtime_checkable
+class ScopedConnector(Protocol):
+    """A connector that can scan some paths only (for change notifications on a large source)."""
+
+    def uri(self, rel_path: str) -> str:
+        """The ``source_uri`` of the document at a root-relative path (or of a folder)."""
+
+    def scan_within(self, paths: Sequence[str]) -> Iterator[SourceDocument | FailedItem]:
+        """What :meth:`Connector.scan` yields for these root-relative paths (a folder: everything below
+        it); a path that no longer exists yields nothing."""
+
+
+def _under(uri: str, prefixes: tuple[str, ...]) -> bool:
+    return any(uri == p or uri.startswith(p.rstrip("/") + "/") for p in prefixes)
 
 
 @dataclass
@@ -124,17 +142,27 @@ class SyncEngine:
         self._principals = principals
         index.ensure_collection(embedder.dimension)
 
-    def sync(self, connector: Connector) -> SyncReport:
+    def sync(self, connector: Connector, within: Sequence[str] | None = None) -> SyncReport:
+        """The content sync; ``within`` (root-relative paths a change notification named; a folder stands
+        for everything below it) limits it to those paths, for a connector that can scan just them
+        (:class:`ScopedConnector`): what is indexed there and no longer found there is removed."""
         started = time.perf_counter()
         report = SyncReport(connector.source)
         report.recovered = self._recover(connector.source)
         known = self._state.documents(connector.source)
+        items: Iterable[SourceDocument | FailedItem]
+        within = outermost_paths(within) if within is not None else None
+        if within is not None and isinstance(connector, ScopedConnector):
+            prefixes = tuple(connector.uri(p) for p in within)
+            known = {k: d for k, d in known.items() if _under(d.source_uri, prefixes)}
+            items = connector.scan_within(within)
+        else:
+            within, items = None, connector.scan()
         seen: set[str] = set()
         failed_uris: set[str] = set()
         restamps: dict[str, AccessControl] = {}
         versions: list[tuple[str, str]] = []
         pending: list[_Pending] = []
-        items: Iterable[SourceDocument | FailedItem] = connector.scan()
         if self._progress is not None:
             items = self._progress(items)
         for item in items:
@@ -169,7 +197,8 @@ class SyncEngine:
         self._restamp(restamps, report)
         self._state.commit_versions(versions)
         self._remove_gone(set(known) - seen, report)
-        self._state.clear_failures(connector.source, failed_uris)
+        if within is None:  # a scoped pass saw too little to say which failures are over
+            self._state.clear_failures(connector.source, failed_uris)
         self._settle(report)
         report.seconds = time.perf_counter() - started
         return report

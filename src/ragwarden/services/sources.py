@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -16,8 +16,8 @@ from ragwarden.core.errors import ConfigurationError, NotFoundError
 from ragwarden.core.ports import Connector
 from ragwarden.core.sources import SourceSpec, load_sources, parse_sources
 from ragwarden.ingestion.scheduler import Scheduler
-from ragwarden.ingestion.source_records import PASS_ACL, PASS_CONTENT
-from ragwarden.ingestion.sync import SyncReport
+from ragwarden.ingestion.source_records import PASS_ACL, PASS_CHANGES, PASS_CONTENT
+from ragwarden.ingestion.sync import ScopedConnector, SyncReport
 
 if TYPE_CHECKING:
     from ragwarden.services import Services
@@ -93,7 +93,8 @@ def record_pass(services: Services, name: str, kind: str, run: Callable[[], T]) 
         if observer is not None:
             observer(name, kind, time.perf_counter() - clock, False)
         raise
-    services.state.sources.succeeded(name, kind, started)
+    if kind != PASS_CHANGES:  # a pass over some paths says nothing about how fresh the rest is
+        services.state.sources.succeeded(name, kind, started)
     gate = getattr(services.retriever, "gate", None)
     if gate is not None and hasattr(gate, "invalidate"):
         gate.invalidate()
@@ -111,13 +112,21 @@ class SourcePasses:
     def connector(self, spec: SourceSpec) -> Connector:
         return registry.build_connector(spec, context(self._services))
 
-    def run(self, spec: SourceSpec, kind: str, progress: Callable[[Iterable[Any]], Iterable[Any]]) -> SyncReport:
+    def run(
+        self,
+        spec: SourceSpec,
+        kind: str,
+        progress: Callable[[Iterable[Any]], Iterable[Any]],
+        paths: Sequence[str] = (),
+    ) -> SyncReport:
         services = self._services
 
         def one_pass() -> SyncReport:
             connector = self.connector(spec)
             try:
                 engine = services.engine(progress)
+                if kind == PASS_CHANGES:
+                    return engine.sync(connector, within=paths)
                 return engine.sync(connector) if kind == PASS_CONTENT else engine.sync_acls(connector)  # type: ignore[arg-type]
             finally:
                 close = getattr(connector, "close", None)
@@ -125,6 +134,9 @@ class SourcePasses:
                     close()
 
         return record_pass(services, spec.name, kind, one_pass)
+
+    def can_scope(self, spec: SourceSpec) -> bool:
+        return isinstance(self.connector(spec), ScopedConnector)
 
     def watch(self, spec: SourceSpec, on_change: Callable[[Any], None]) -> Any:
         return registry.build_watcher(spec, self.connector(spec), on_change)
@@ -144,8 +156,10 @@ def declared_sources(services: Services) -> list[SourceSpec]:
     for record in records.all():
         if record.spec.name not in names and record.origin != "undeclared":
             log.warning(
-                "source %s is not in %s: withheld (forget it and its documents with "
-                "`ragwarden sources remove %s`)", record.spec.name, path, record.spec.name
+                "source %s is not in %s: withheld (forget it and its documents with `ragwarden sources remove %s`)",
+                record.spec.name,
+                path,
+                record.spec.name,
             )
             records.declare(record.spec, origin="undeclared")
     for spec in specs:
@@ -172,8 +186,11 @@ def build_scheduler(services: Services, specs: list[SourceSpec]) -> Scheduler:
     now = datetime.now(UTC)
     for spec in specs:
         record = services.state.sources.get(spec.name)
-        scheduler.add(spec, content_due=_due(record.content_ok if record else None, spec.content_interval, now),
-                      acl_due=_due(record.acl_ok if record else None, spec.acl_interval, now))
+        scheduler.add(
+            spec,
+            content_due=_due(record.content_ok if record else None, spec.content_interval, now),
+            acl_due=_due(record.acl_ok if record else None, spec.acl_interval, now),
+        )
     return scheduler
 
 
