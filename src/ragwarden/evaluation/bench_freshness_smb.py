@@ -1,0 +1,161 @@
+"""The SMB part of ``ragwarden bench freshness``: a real ``ragwarden serve`` watching a real Samba share
+(SMB2 CHANGE_NOTIFY) whose users resolve through the same Samba AD, under the same query load.
+
+The corpus is the folder benchmark's (same words, departments, one user per department), written over
+SMB into department folders whose NTFS ACLs admit one AD group each, so the files inherit them. The
+server's first content sync is the ingest (over SMB, real embedder); then, at random moments, a new
+file, a content edit and a deletion are made with ``smbclient`` (their latency includes the client's
+own start, about 0.1-0.3 s: the figure errs on the slow side). Target p95 <= 10 s.
+
+Permission changes below the watched folder are not notified by Samba (4.17 reports security changes
+for the watched folder's own entries only; Windows servers report them at any depth): on Samba they
+reach search through the permission pass, whose bound is ``acl_interval`` plus the pass's own length.
+That length is measured here too (one pass over the whole share, run on request while the load goes on),
+and one ``smbcacls`` revocation is timed through it.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ragwarden.evaluation.live_server import LiveServer, wait_for
+
+if TYPE_CHECKING:
+    from ragwarden.evaluation.bench_freshness import Results
+    from ragwarden.evaluation.samba_share import ShareServer
+
+SOURCE = "bench-smb"
+ROOT = "bench"
+MODE = "smb watch"
+KINDS = ("new", "edit", "delete")
+TARGET_S = 10.0
+
+
+def group(dept: str) -> str:
+    return f"bench-{dept}"
+
+
+def _populate(s: ShareServer, corpus: Any, password: str) -> None:
+    """AD groups and users, department folders with inheritable ACLs, then the files over SMB."""
+    from ragwarden.evaluation.bench_freshness import DEPARTMENTS, PER_FOLDER
+    from ragwarden.evaluation.samba_share import FULL, INHERIT, READ, SHARE
+
+    for dept in DEPARTMENTS:
+        s.dc.samba_tool("group", "add", group(dept))
+        s.dc.samba_tool("user", "add", f"u-{dept}", password)
+        s.dc.samba_tool("group", "addmembers", group(dept), f"u-{dept}")
+    s.mkdirs(SHARE, ROOT, *(f"{ROOT}/{d}" for d in DEPARTMENTS))
+    for dept in DEPARTMENTS:  # before the subfolders exist: they and their files inherit it
+        aces = [(s.admin_sid, "ALLOWED", INHERIT, FULL), (s.sid(group(dept)), "ALLOWED", INHERIT, READ)]
+        s.cacls(SHARE, f"{ROOT}/{dept}", "--set", aces)
+    folders = sorted({corpus.rel(n).rsplit("/", 1)[0] for n in range(corpus.docs)})
+    s.mkdirs(SHARE, *(f"{ROOT}/{f}" for f in folders))
+    pages = {f"{ROOT}/{corpus.rel(n)}": corpus.text(n) for n in range(corpus.docs)}
+    s.write_files(SHARE, pages, per_call=PER_FOLDER * 5)
+
+
+def _server(s: ShareServer, base: Path, acl_interval: str) -> LiveServer:
+    from ragwarden.evaluation.samba_share import SHARE
+
+    sources = base / "sources.yaml"
+    sources.write_text(
+        f"sources:\n  - name: {SOURCE}\n    location: smb://{s.dc.ip}/{SHARE}/{ROOT}\n    watch: true\n"
+        f"    acl_interval: {acl_interval}\n    content_interval: 1h\n    max_acl_age: 2h\n"
+        "    username_env: RW_BENCH_SMB_USER\n    password_env: RW_BENCH_SMB_PASSWORD\n"
+        "    share_allow: [everyone]\n"
+    )
+    (base / "unused.yaml").write_text("users: {}\n")
+    env = {
+        "RW_BENCH_SMB_USER": "Administrator",
+        "RW_BENCH_SMB_PASSWORD": s.dc.admin_password,
+        "RAGWARDEN_AD_HOST": s.dc.ip,
+        "RAGWARDEN_AD_BIND_USER": f"Administrator@{s.dc.realm.lower()}",
+        "RAGWARDEN_AD_BIND_PASSWORD": s.dc.admin_password,
+        "RAGWARDEN_AD_CA_CERT": str(s.dc.ca_file),
+        "RAGWARDEN_AD_TLS_SERVER_NAME": s.dc.tls_server_name,
+    }
+    return LiveServer(base / "data", base / "unused.yaml", sources, env_extra=env)
+
+
+def _changes(s: ShareServer, corpus: Any) -> Any:
+    """The folder benchmark's :class:`Changes`, made over SMB on the share."""
+    from ragwarden.evaluation.bench_freshness import DEPARTMENTS, Changes, Probe, word
+    from ragwarden.evaluation.samba_share import SHARE
+
+    class SmbChanges(Changes):
+        def make(self, kind: str) -> tuple[Callable[[], object], Probe]:
+            if kind == "new":
+                self.created += 1
+                dept, new = DEPARTMENTS[self.created % len(DEPARTMENTS)], word("zn", self.created)
+                path = f"{dept}/p000/new{self.created:05d}.txt"
+                text = f"{new}: a new page.\n"
+                return lambda: s.write_files(SHARE, {f"{ROOT}/{path}": text}), Probe(f"u-{dept}", new, path, True, new)
+            (n,) = self.take(1)
+            dept, path, own, edit = corpus.dept(n), corpus.rel(n), word("zd", n), word("zk", n)
+            if kind == "edit":
+                text = f"{edit}: {corpus.text(n)}"
+                probe = Probe(f"u-{dept}", edit, path, True, edit)
+                return lambda: s.write_files(SHARE, {f"{ROOT}/{path}": text}), probe
+            if kind == "delete":
+                return lambda: s.smbclient(SHARE, [f'del "{ROOT}/{path}"']), Probe(f"u-{dept}", own, path, False)
+            if kind == "revoke":
+                aces = [(s.admin_sid, "ALLOWED", "0x0", "0x001f01ff")]
+                return lambda: s.cacls(SHARE, f"{ROOT}/{path}", "--set", aces), Probe(f"u-{dept}", own, path, False)
+            raise ValueError(kind)
+
+    return SmbChanges(corpus)
+
+
+def smb_phase(args: Any, results: Results, scratch: Path) -> None:
+    """Measure the SMB figures into ``results`` (latencies under :data:`MODE`, the pass length)."""
+    from ragwarden.evaluation.bench_freshness import Corpus, QueryLoad, changes_phase, run_server
+    from ragwarden.evaluation.samba_share import file_server
+
+    corpus = Corpus(scratch / "unused", args.docs)  # only its names and texts: the files go to the share
+    with file_server() as s:
+        print(f"SMB: writing {args.docs} documents to the Samba share ...", flush=True)
+        started = time.monotonic()
+        _populate(s, corpus, "Bench-" + secrets.token_urlsafe(12) + "-1a")
+        print(f"  written in {time.monotonic() - started:.0f} s; the server's first sync ingests them", flush=True)
+        changes = _changes(s, corpus)
+        server = _server(s, scratch, "1h")
+
+        def body(server: LiveServer, _load: QueryLoad) -> None:
+            changes_phase(server, MODE, KINDS, changes, results, args.changes, (0.2, 1.0), 60.0)
+            results.smb_pass = _permission_pass(server, changes, results)
+
+        run_server(server, MODE, args.docs, body, args.rate, results)
+
+
+def _permission_pass(server: LiveServer, changes: Any, results: Results) -> tuple[float, float]:
+    """One ``smbcacls`` revocation, then a permission pass requested at once: seconds from the change
+    until search no longer shows the file, and the pass's own length (from ``/metrics``)."""
+    from ragwarden.evaluation.bench_freshness import Client
+
+    client = Client(server)
+    try:
+        before = client.passes().get(("acl", "success"), (0, 0.0))
+        apply, probe = changes.make("revoke")
+        if not client.shows(probe.user, probe.query, probe.path):
+            results.check("smb revoke: visible before", False)
+            return math.inf, math.inf
+        started = time.monotonic()
+        apply()
+        done = server.cli("sync", SOURCE, "--acl", timeout=600)
+        results.check(f"smb: the permission pass ran ({done.returncode})", done.returncode == 0)
+        try:
+            wait_for(lambda: not client.shows(probe.user, probe.query, probe.path), 60, 0.2)
+            gone = time.monotonic() - started
+        except TimeoutError:
+            gone = math.inf
+        results.check("smb revoke: gone after the permission pass", math.isfinite(gone))
+        after = client.passes().get(("acl", "success"), (0, 0.0))
+        length = (after[1] - before[1]) / max(1, after[0] - before[0]) if after[0] > before[0] else math.inf
+        return gone, length
+    finally:
+        client.close()
