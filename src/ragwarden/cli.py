@@ -17,6 +17,7 @@ BENCHMARKS = {
     "retrieval": "ragwarden.evaluation.bench_retrieval",
     "ingest": "ragwarden.evaluation.bench_ingest",
     "quality": "ragwarden.evaluation.bench_quality",
+    "answers": "ragwarden.evaluation.bench_answers",
     "answer": "ragwarden.evaluation.bench_answer",
     "answer-api": "ragwarden.api.bench_answer_api",  # drives the REST app, so it sits in the api layer
     "page": "ragwarden.api.bench_page",

@@ -47,9 +47,11 @@ def test_the_answer_streams_tokens_then_citations(client: TestClient) -> None:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         events = [block for block in r.read().decode().split("\n\n") if block]
     kinds = [b.split("\n")[0].removeprefix("event: ") for b in events]
-    assert kinds.count("done") == 1 and kinds[-1] == "done" and kinds.count("token") >= 2
+    # the embedded default answers extractively: the quotes as one token, then the whole answer
+    assert kinds.count("done") == 1 and kinds[-1] == "done" and kinds.count("token") == 1
     done = json.loads(events[-1].split("\n", 1)[1].removeprefix("data: "))
-    assert "4242" in done["answer"] and done["citations"]
+    assert "4242" in done["answer"] and done["citations"] and done["mode"] == "extractive"
+    assert all(s["citation"] in {c["number"] for c in done["citations"]} for s in done["sentences"])
 
 
 def test_nothing_found_says_so_without_hinting_at_forbidden_documents(client: TestClient) -> None:

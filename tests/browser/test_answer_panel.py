@@ -38,7 +38,9 @@ def test_the_answer_streams_and_its_citations_link_to_their_sources_and_results(
     with p.expect_request("**/v1/answer") as first_request:
         page.ask()
     assert p.get_attribute("#answer", "data-state") == "done"
-    assert p.evaluate("() => window.__streamUpdates") > 1  # tokens arrived before `done`
+    # The embedded default answers with quotes: one token event, then `done` (often in one read). Generated
+    # answers streaming token by token are tested in test_answer_quotes.py with a scripted stream.
+    assert p.locator("#answer blockquote").count() >= 1
     assert first_request.value.headers["accept"] == "text/event-stream"
     assert "conversation_id" not in first_request.value.post_data_json
     assert p.locator("#answer-text").inner_text().strip()

@@ -48,7 +48,7 @@ def test_sends_model_messages_options_and_keep_alive_as_documented(server: FakeO
     assert body["messages"] == [m.as_dict() for m in MESSAGES]
     assert body["stream"] is True
     assert body["keep_alive"] == "10m"
-    assert body["options"] == {"temperature": 0.2, "num_predict": 64, "num_ctx": 4096}
+    assert body["options"] == {"temperature": 0.2, "num_predict": 64, "num_ctx": 4096, "repeat_penalty": 1.0}
 
 
 def test_check_accepts_an_installed_model_by_name_without_tag(server: FakeOllamaServer) -> None:

@@ -37,6 +37,9 @@ class GenerationFields(BaseModel):
     llm_loader: Literal["llama-cpp", "transformers"] = "llama-cpp"
     llm_context_window: int | None = Field(default=None, ge=512, le=131072)  # default 4096
     llm_threads: int | None = Field(default=None, ge=1, le=256)  # default: the machine's cores (≤ 8)
+    # >1 makes a repeated token less likely (llama.cpp, Ollama): the first defence against loops; the
+    # faithfulness guard stops what is left of them.
+    llm_repeat_penalty: float = Field(default=1.1, ge=1.0, le=2.0)
     llm_requantize: bool = True  # run the shipped Q4_1 model from a cached Q8_0 copy (faster prompts)
     llm_cache_dir: Path | None = None  # where that copy lives; default ~/.cache/ragwarden/models
 
@@ -64,6 +67,9 @@ class GenerationFields(BaseModel):
     answer_min_term_overlap: int = Field(default=1, ge=0, le=10)
     answer_few_shot: bool = True
     answer_condense: Literal["heuristic", "llm"] = "heuristic"
+    # extractive: quote the sources' sentences (no LLM); generative: the model, through the faithfulness
+    # guard; auto: extractive with the shipped SmolLM2, generative otherwise (measured: bench answers).
+    answer_mode: Literal["auto", "extractive", "generative"] = "auto"
 
     # Admission of /v1/answer: `answer_concurrency` answers generate at once (one llama.cpp context
     # serves one at a time), up to `answer_queue_size` more wait for a turn without holding a worker

@@ -7,6 +7,13 @@ the same whether nothing exists or nothing is visible, so it cannot hint at a fo
 
 ``answer_stream`` yields :class:`AnswerToken` events as the model generates, then one
 :class:`AnswerComplete` with the citations; ``answer`` collects them.
+
+Two modes (``RAGWARDEN_ANSWER_MODE``; ``auto`` picks extractive with the embedded model, generative with
+Ollama): an *extractive* answer quotes the sentences of the sources that answer the question
+(:mod:`ragwarden.generation.extractive`; no LLM, one token event with the whole text); a *generated*
+answer streams the model's tokens through the faithfulness guard (:mod:`ragwarden.generation.faithfulness`):
+a loop stops generation, unsupported sentences are dropped, and when too little is left the extractive
+answer is given instead (``fallback``). The result says which (``mode``), and per sentence its source.
 """
 
 from __future__ import annotations
@@ -16,9 +23,9 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from ragwarden.core.errors import InvalidRequestError
+from ragwarden.core.errors import ConfigurationError, InvalidRequestError
 from ragwarden.core.models import AccessScope, JointScope, Scope, SearchHit
-from ragwarden.generation.citations import Citation, resolve_citations
+from ragwarden.generation.citations import Citation, resolve_citations, snippet
 from ragwarden.generation.conversations import (
     ConversationStore,
     InMemoryConversationStore,
@@ -29,6 +36,8 @@ from ragwarden.generation.conversations import (
     new_conversation_id,
 )
 from ragwarden.generation.errors import PromptTooLongError
+from ragwarden.generation.extractive import Extractor, Quote
+from ragwarden.generation.faithfulness import MIN_KEPT_SHARE, LoopStop, check_sentences, supported_share
 from ragwarden.generation.language import Language, detect_language
 from ragwarden.generation.llm import ChatMessage, ChatModel, count_message_tokens
 from ragwarden.generation.packing import PackingLimits, Source, pack_sources
@@ -67,6 +76,11 @@ class AnswerResult:
     standalone_question: str
     model_id: str
     timings: Timings
+    mode: str = "generated"  # "generated" | "extractive"
+    sentences: tuple[tuple[str, int | None], ...] = ()  # each sentence and the citation number behind it
+    fallback: bool = False  # a generated answer replaced by the extractive one (too little was supported)
+    dropped_sentences: int = 0  # generated sentences no source supported
+    stopped_loop: bool = False  # generation was stopped because the model repeated itself
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +89,10 @@ class AnswerResult:
             "conversation_id": self.conversation_id,
             "language": self.language,
             "found": self.found,
+            "mode": self.mode,
+            "sentences": [{"text": text, "citation": number} for text, number in self.sentences],
+            "fallback": self.fallback,
+            "dropped_sentences": self.dropped_sentences,
         }
 
     def timings_dict(self) -> dict[str, Any]:
@@ -111,15 +129,26 @@ class Answerer:
     def __init__(
         self,
         retriever: SearchesDocuments,
-        model: ChatModel,
+        model: ChatModel | None,
         settings: GenerationSettings | None = None,
         conversations: ConversationStore | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        extractor: Extractor | None = None,
+        guard: bool = False,
+        tiny_model: bool = False,
     ) -> None:
+        """``guard``: check generated answers against their sources (the composition root turns it on);
+        ``tiny_model``: the model is the shipped SmolLM2-135M, whose answers ``auto`` does not show."""
         self.retriever = retriever
-        self.model = model
+        self.model: Any = model  # None: extractive only
         self.settings = settings or GenerationSettings()
         s = self.settings
+        self.extractor, self.guard = extractor, guard
+        self.mode = resolve_mode(s, tiny_model and extractor is not None)
+        if self.mode == "extractive" and extractor is None:
+            raise ConfigurationError("extractive answers need the embedder (no Extractor was given)")
+        if self.mode == "generative" and model is None:
+            raise ConfigurationError("generated answers need a chat model")
         self.conversations: ConversationStore = conversations or InMemoryConversationStore(
             max_turns=s.conversation_max_turns,
             ttl=s.conversation_ttl_seconds,
@@ -182,12 +211,16 @@ class Answerer:
         if not relevant:
             yield from self._not_found(scope, turn, Timings(retrieve_ms=_ms(t1 - t0)))
             return
+        if self.mode == "extractive":
+            yield from self._extractive(scope, turn, relevant, t0, t1)
+            return
         sources = self._pack(relevant, turn)
         few_shot = self.settings.answer_few_shot
         messages = build_messages(turn.standalone, sources, turn.language, few_shot=few_shot)
         t2 = self._clock()
         pieces: list[str] = []
-        first = yield from self._generate(messages, pieces)
+        loop = LoopStop() if self.guard else None
+        first = yield from self._generate(messages, pieces, loop)
         t3 = self._clock()
         timings = Timings(
             retrieve_ms=_ms(t1 - t0),
@@ -196,15 +229,69 @@ class Answerer:
             generate_ms=_ms(t3 - t2),
             total_ms=_ms(t3 - turn.started),
         )
-        answer = "".join(pieces).strip()
+        answer = (loop.clean() if loop is not None and loop.looping else "".join(pieces)).strip()
         if not answer:
             yield from self._not_found(scope, turn, timings)
             return
+        if not self.guard:
+            citations = tuple(resolve_citations(answer, sources))
+            yield AnswerComplete(self._finish(scope, turn, answer, citations, True, timings))
+            return
+        checked = check_sentences(answer, sources, turn.language)
+        kept = [c for c in checked if c.source is not None]
+        dropped, looped = len(checked) - len(kept), bool(loop and loop.looping)
+        if not kept or supported_share(checked) < MIN_KEPT_SHARE:
+            if self.extractor is not None:
+                yield from self._extractive(scope, turn, relevant, t0, t1, fallback=(dropped, looped))
+            else:
+                yield from self._not_found(scope, turn, timings)
+            return
+        answer = " ".join(c.text for c in kept)
         citations = tuple(resolve_citations(answer, sources))
-        yield AnswerComplete(self._finish(scope, turn, answer, citations, True, timings))
+        result = self._finish(scope, turn, answer, citations, True, timings)
+        sentences = tuple((c.text, c.source) for c in kept)
+        yield AnswerComplete(_replace(result, sentences=sentences, dropped_sentences=dropped, stopped_loop=looped))
 
-    def _generate(self, messages: list[ChatMessage], pieces: list[str]) -> Generator[AnswerEvent, None, float | None]:
-        """Streams the model's pieces as events (collecting them); returns the first piece's time."""
+    def _extractive(
+        self,
+        scope: Scope,
+        turn: _Turn,
+        hits: list[SearchHit],
+        t0: float,
+        t1: float,
+        fallback: tuple[int, bool] | None = None,
+    ) -> Iterator[AnswerEvent]:
+        """Quote the sentences that answer the question, each with its source (one event, the whole text)."""
+        assert self.extractor is not None  # noqa: S101 - checked at construction for the extractive mode
+        quotes = self.extractor.quotes(turn.standalone, hits)
+        t2 = self._clock()
+        timings = Timings(retrieve_ms=_ms(t1 - t0), prompt_ms=_ms(t2 - t1), total_ms=_ms(t2 - turn.started))
+        if not quotes:
+            yield from self._not_found(scope, turn, timings)
+            return
+        citations, numbers = _quote_citations(quotes)
+        opening, closing = ("\u201e", "\u201c") if turn.language == "de" else ("\u201c", "\u201d")
+        lines = [f"{opening}{q.text}{closing} [{n}]" for q, n in zip(quotes, numbers, strict=True)]
+        answer = "\n".join(lines)
+        yield AnswerToken(answer)
+        result = self._finish(scope, turn, answer, citations, True, timings)
+        dropped, looped = fallback or (0, False)
+        yield AnswerComplete(
+            _replace(
+                result,
+                mode="extractive",
+                sentences=tuple((q.text, n) for q, n in zip(quotes, numbers, strict=True)),
+                fallback=fallback is not None,
+                dropped_sentences=dropped,
+                stopped_loop=looped,
+            )
+        )
+
+    def _generate(
+        self, messages: list[ChatMessage], pieces: list[str], loop: LoopStop | None = None
+    ) -> Generator[AnswerEvent, None, float | None]:
+        """Streams the model's pieces as events (collecting them); returns the first piece's time. A
+        ``loop`` that sees the text repeat itself ends generation there."""
         first: float | None = None
         stream = self.model.stream(
             messages, max_tokens=self.settings.answer_max_tokens, temperature=self.settings.answer_temperature
@@ -215,6 +302,8 @@ class Answerer:
                     first = self._clock()
                 pieces.append(piece)
                 yield AnswerToken(piece)
+                if loop is not None and loop.feed(piece):
+                    break
         finally:
             _close(stream)  # an abandoned answer releases the model (and its lock) at once
         return first
@@ -272,9 +361,45 @@ class Answerer:
             turn.language,
             found,
             turn.standalone,
-            self.model.model_id,
+            "extractive" if self.model is None else self.model.model_id,
             timings,
         )
+
+
+def resolve_mode(settings: GenerationSettings, tiny_model: bool) -> str:
+    """``extractive`` or ``generative``: what ``auto`` means is measured (``ragwarden bench answers``):
+    the shipped SmolLM2-135M gets too few facts right to be shown; another model (Ollama, or a GGUF of
+    your own) answers through the faithfulness guard."""
+    if settings.answer_mode != "auto":
+        return settings.answer_mode
+    return "extractive" if tiny_model else "generative"
+
+
+def _quote_citations(quotes: Sequence[Quote]) -> tuple[tuple[Citation, ...], list[int]]:
+    """One citation per quoted document, numbered in order of first quote; each quote's number."""
+    citations: dict[str, Citation] = {}
+    numbers = []
+    for quote in quotes:
+        hit = quote.hit
+        if hit.doc_id not in citations:
+            payload, page = hit.payload, hit.payload.get("page")
+            citations[hit.doc_id] = Citation(
+                number=len(citations) + 1,
+                doc_id=hit.doc_id,
+                title=str(payload.get("title") or ""),
+                source_uri=str(payload.get("source_uri") or ""),
+                snippet=snippet(hit.text),
+                section=str(payload.get("section") or ""),
+                page=page if isinstance(page, int) else None,
+            )
+        numbers.append(citations[hit.doc_id].number)
+    return tuple(citations.values()), numbers
+
+
+def _replace(result: AnswerResult, **changes: Any) -> AnswerResult:
+    from dataclasses import replace
+
+    return replace(result, **changes)
 
 
 def _searchable(hit: SearchHit) -> str:

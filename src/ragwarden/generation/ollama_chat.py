@@ -42,11 +42,10 @@ class OllamaChatModel:
         request_timeout: float = 600.0,
         keep_alive: str | float | None = "5m",
         context_window: int = 8192,
+        repeat_penalty: float = 1.0,
     ) -> None:
         if importlib.util.find_spec("ollama") is None:
-            raise BackendMissingError(
-                "RAGWARDEN_LLM_BACKEND=ollama needs the ollama client: pip install ollama"
-            )
+            raise BackendMissingError("RAGWARDEN_LLM_BACKEND=ollama needs the ollama client: pip install ollama")
         if not model:
             raise ModelNotFoundError("RAGWARDEN_OLLAMA_MODEL is empty: name a model, e.g. llama3.2")
         import httpx
@@ -57,9 +56,8 @@ class OllamaChatModel:
         self.request_timeout = request_timeout
         self.keep_alive = keep_alive
         self._window = context_window
-        timeout = httpx.Timeout(
-            read_timeout, connect=connect_timeout, write=read_timeout, pool=connect_timeout
-        )
+        self.repeat_penalty = repeat_penalty
+        timeout = httpx.Timeout(read_timeout, connect=connect_timeout, write=read_timeout, pool=connect_timeout)
         self._client = ollama.Client(host=self.base_url, timeout=timeout)
 
     @property
@@ -81,16 +79,19 @@ class OllamaChatModel:
         if _canonical(self.model) not in {_canonical(n) for n in names}:
             raise self._missing_model()
 
-    def stream(
-        self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
-    ) -> Iterator[str]:
+    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float) -> Iterator[str]:
         deadline = time.monotonic() + self.request_timeout
         with self._errors_mapped():
             parts = self._client.chat(
                 model=self.model,
                 messages=[m.as_dict() for m in messages],
                 stream=True,
-                options={"temperature": temperature, "num_predict": max_tokens, "num_ctx": self._window},
+                options={
+                    "temperature": temperature,
+                    "num_predict": max_tokens,
+                    "num_ctx": self._window,
+                    "repeat_penalty": self.repeat_penalty,
+                },
                 keep_alive=self.keep_alive,
             )
             try:

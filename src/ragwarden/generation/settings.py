@@ -58,6 +58,7 @@ def build_chat_model(settings: GenerationSettings | None = None) -> ChatModel:
             request_timeout=s.ollama_request_timeout,
             keep_alive=s.ollama_keep_alive,
             context_window=s.ollama_context_window,
+            repeat_penalty=s.llm_repeat_penalty,
         )
     if s.llm_loader == "transformers":
         from ragwarden.generation.hf_gguf import TransformersGGUFChatModel
@@ -74,6 +75,7 @@ def build_chat_model(settings: GenerationSettings | None = None) -> ChatModel:
         s.llm_model_path,
         context_window=s.llm_context_window,
         threads=s.llm_threads,
+        repeat_penalty=s.llm_repeat_penalty,
         requantize=s.llm_requantize,
         cache_dir=s.llm_cache_dir,
         lock_timeout=s.answer_wait_timeout,

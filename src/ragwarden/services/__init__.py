@@ -46,8 +46,15 @@ class Services:
             from ragwarden.generation import Answerer, build_chat_model, generation_settings_from
 
             gs = generation_settings_from(self.settings)
-            model = self.extras.get("chat_model") or build_chat_model(gs)
-            self.extras["answerer"] = Answerer(self.retriever, model, gs)
+            injected = self.extras.get("chat_model")
+            model = injected or build_chat_model(gs)
+            from ragwarden.generation.extractive import Extractor
+
+            tiny = injected is None and gs.llm_backend == "embedded" and gs.llm_model_path is None
+            extractor = Extractor(self.embedder)
+            self.extras["answerer"] = Answerer(
+                self.retriever, model, gs, extractor=extractor, guard=True, tiny_model=tiny
+            )
         return self.extras["answerer"]
 
     def processor(self) -> Any:

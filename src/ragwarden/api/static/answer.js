@@ -1,5 +1,7 @@
 // The answer panel: the local model's answer streamed token by token, then rendered with its
-// numbered citations linked to the sources and to the matching results.
+// numbered citations linked to the sources and to the matching results. An extractive answer (or one
+// that replaced a generated answer the sources did not support) is shown as quotations, each with its
+// source; document text only ever becomes text nodes.
 import { ApiError, errorKey, postEvents } from "./api.js";
 import { el, safeHref } from "./dom.js";
 import { t } from "./i18n.js";
@@ -86,8 +88,7 @@ export class Answer {
     if (!this.last) return;
     const { question, data } = this.last;
     this.questionEl.textContent = t("answer.question", { question });
-    const numbers = new Set((data.citations || []).map((c) => Number(c.number)));
-    this.text.replaceChildren(...answerNodes(String(data.answer ?? ""), numbers));
+    this.text.replaceChildren(...answerBody(data, data.citations || []));
     this.citations.replaceChildren(...(data.citations || []).map(citation));
     this.sources.hidden = !(data.citations || []).length;
   }
@@ -100,6 +101,59 @@ export class Answer {
       if (link) link.hidden = !present;
     }
   }
+}
+
+/** What the panel shows for a complete answer: quotations, or the answer text as today. */
+function answerBody(data, citations) {
+  const sentences = quotable(data);
+  if (sentences.length) {
+    const note = data.fallback === true ? el("p", { class: "answer-note" }, t("answer.fallback")) : null;
+    return [note, ...quotes(sentences, citations)].filter(Boolean);
+  }
+  const numbers = new Set(citations.map((c) => Number(c.number)));
+  const nodes = answerNodes(String(data.answer ?? ""), numbers);
+  const dropped = Math.trunc(Number(data.dropped_sentences) || 0);
+  if (dropped > 0) {
+    const note = dropped === 1 ? t("answer.droppedOne") : t("answer.dropped", { count: dropped });
+    nodes.push(el("p", { class: "answer-note muted" }, note));
+  }
+  return nodes;
+}
+
+/** The sentences to quote: an extractive answer's (absent mode: generated, as older servers send). */
+function quotable(data) {
+  const extractive = (data.mode || "generated") === "extractive" || data.fallback === true;
+  if (!extractive || data.found === false || !Array.isArray(data.sentences)) return [];
+  return data.sentences.filter((s) => s && typeof s === "object" && String(s.text ?? "").trim());
+}
+
+/** A label, then one quotation per sentence, each followed by the source it is quoted from. */
+function quotes(sentences, citations) {
+  const byNumber = new Map(citations.map((c) => [Number(c.number), c]));
+  return [
+    el("p", { class: "quotes-label" }, t("answer.quotes")),
+    ...sentences.map((s) => {
+      const source = s.citation === null || s.citation === undefined ? null : byNumber.get(Number(s.citation));
+      return el(
+        "figure",
+        { class: "quote" },
+        el("blockquote", {}, String(s.text).trim()),
+        source ? el("figcaption", {}, ...quoteSource(source)) : null,
+      );
+    }),
+  ];
+}
+
+/** "[n] Title": the number links to the listed source, the title to the document as citations do. */
+function quoteSource(c) {
+  const n = Number(c.number);
+  const href = safeHref(c.source_uri);
+  const titleText = c.title || c.doc_id;
+  return [
+    el("a", { href: `#cite-${n}`, class: "quote-ref", "aria-label": t("answer.sourceRef", { number: n }) }, `[${n}]`),
+    " ",
+    href ? el("a", { href, rel: "noopener noreferrer", class: "quote-source" }, titleText) : el("span", {}, titleText),
+  ];
 }
 
 /** The answer text with each [n] that names a citation turned into a link to it. */

@@ -3,6 +3,9 @@
 The answer and every title are ``TextRun``s, which Teams renders literally: a document that smuggles
 Markdown or a link into the model's answer cannot turn into something clickable. Sources link only to
 ``http``/``https`` addresses; anything else (a file path, an SMB address) is shown as text.
+
+An extractive answer (or the quotes that replaced a generated answer the sources did not support) is
+one block per quoted sentence: the sentence in quotation marks, then the ``[n]`` of its source below.
 """
 
 from __future__ import annotations
@@ -65,6 +68,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Leider ist beim Beantworten ein Fehler aufgetreten. Bitte versuchen Sie es erneut.",
     },
     "sources": {"en": "Sources", "de": "Quellen"},
+    "quotes": {"en": "Quotes from your documents", "de": "Zitate aus Ihren Dokumenten"},
+    "fallback": {
+        "en": "The generated answer could not be checked against the sources; showing the quotes instead.",
+        "de": "Die erzeugte Antwort ließ sich nicht anhand der Quellen prüfen; stattdessen sehen Sie die Zitate.",
+    },
+    "dropped_one": {
+        "en": "1 sentence without support in the sources was left out.",
+        "de": "1 Satz ohne Beleg in den Quellen wurde weggelassen.",
+    },
+    "dropped": {
+        "en": "{count} sentences without support in the sources were left out.",
+        "de": "{count} Sätze ohne Beleg in den Quellen wurden weggelassen.",
+    },
     "unavailable": {
         "en": "Some sources are temporarily unavailable while their permissions are re-checked; this answer "
         "may be incomplete.",
@@ -91,8 +107,20 @@ def answer_card(result: Mapping[str, Any], group: bool) -> dict[str, Any]:
     if not result.get("found"):
         key = "not_found_group" if group else "not_found"
         return _card([_rich([_run(text(key, language))]), *notice])
-    body: list[dict[str, Any]] = [_rich([_run(str(result.get("answer", "")))])]
     citations: Sequence[Mapping[str, Any]] = result.get("citations") or ()
+    sentences = _quotable(result)
+    body: list[dict[str, Any]]
+    if sentences:
+        numbers = {n for c in citations if (n := _number(c.get("number"))) is not None}
+        body = [_rich([_run(text("fallback", language), subtle=True)])] if result.get("fallback") is True else []
+        body.append(_rich([_run(text("quotes", language), weight="Bolder")]))
+        body.extend(_quote(s, language, numbers) for s in sentences)
+    else:
+        body = [_rich([_run(str(result.get("answer", "")))])]
+        dropped = _number(result.get("dropped_sentences")) or 0
+        if dropped > 0:
+            note = text("dropped_one", language) if dropped == 1 else text("dropped", language, count=dropped)
+            body.append(_rich([_run(note, subtle=True)], spacing="Small"))
     if citations:
         body.append(_rich([_run(text("sources", language), weight="Bolder")], separator=True))
         body.extend(_source(c) for c in citations)
@@ -134,6 +162,41 @@ def _source(citation: Mapping[str, Any]) -> dict[str, Any]:
     return _rich(runs, spacing="Small")
 
 
+QUOTE_MARKS = {"de": ("\u201e", "\u201c"), "en": ("\u201c", "\u201d")}  # „…“ and “…”
+
+
+def _quotable(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The sentences to quote: an extractive answer's, or those that replaced a generated one (an
+    absent ``mode`` is a generated answer, as servers before the two modes send)."""
+    if not (result.get("mode") == "extractive" or result.get("fallback") is True):
+        return []
+    sentences = result.get("sentences")
+    if not isinstance(sentences, Sequence) or isinstance(sentences, str):
+        return []
+    return [s for s in sentences if isinstance(s, Mapping) and str(s.get("text") or "").strip()]
+
+
+def _number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _quote(sentence: Mapping[str, Any], language: str, numbers: set[int]) -> dict[str, Any]:
+    """One quoted sentence, in the answer language's quotation marks, then the [n] of its source (only
+    a number listed under the sources). The sentence is a TextRun: its Markdown or links stay text."""
+    opening, closing = QUOTE_MARKS.get(language, QUOTE_MARKS["en"])
+    runs = [_run(f"{opening}{str(sentence.get('text') or '').strip()}{closing}", italic=True)]
+    number = _number(sentence.get("citation"))
+    if number is not None and number in numbers:
+        runs.append(_run(f" [{number}]"))
+    return _rich(runs, spacing="Small")
+
+
 def _card(body: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -148,10 +211,12 @@ def _rich(runs: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     return {"type": "RichTextBlock", "inlines": runs, **extra}
 
 
-def _run(value: str, *, weight: str | None = None, subtle: bool = False) -> dict[str, Any]:
+def _run(value: str, *, weight: str | None = None, subtle: bool = False, italic: bool = False) -> dict[str, Any]:
     run: dict[str, Any] = {"type": "TextRun", "text": value}
     if weight:
         run["weight"] = weight
     if subtle:
         run["isSubtle"] = True
+    if italic:
+        run["italic"] = True
     return run

@@ -1,0 +1,177 @@
+"""Extractive answers: the one to three sentences of the retrieved chunks that answer the question,
+quoted as they stand, each with its source. No LLM: instant, and it cannot say what the sources do not.
+
+Only the hits the retrieval choke point returned for this caller are read. Each is cut into sentence
+units (:mod:`ragwarden.generation.sentences`, in the chunk's language), and every unit is scored by
+
+* **meaning**: cosine similarity of the question and the unit in the embedder the index uses;
+* **words**: the share of the question's BM25 terms (Qdrant's own tokenizer, stop words and Snowball
+  stemmers, :mod:`ragwarden.retrieval.sparse`, so a unit matches as its chunk matched in the index) that
+  the unit holds, weighted by their IDF among the retrieved units (a word every unit has decides
+  nothing), or the loose, compound-aware match of :mod:`ragwarden.generation.relevance` where that is
+  higher ("Urlaubstage" ~ "Urlaub"): German questions lean on it, since the shipped embedder is English;
+* **rank**: a small prior for the retrieval rank of its chunk;
+* **kind of answer**: a question that asks for an amount, a number or a time ("wie viel", "how many",
+  "bis wann", "when") prefers units that state a number.
+
+Embedding every unit of six chunks would cost most of a second on two cores, so only the units that
+score best on words and rank (:data:`MAX_EMBEDDED`) are embedded.
+
+The best unit is quoted, with up to two more that score nearly as well and are not near-duplicates of
+one already chosen. A unit too short to carry a fact (a heading) counts less. When the best unit shares
+no word with the question and is not close in meaning either, nothing is quoted: "not found".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ragwarden.core.models import SearchHit
+from ragwarden.core.ports import Embedder
+from ragwarden.generation.language import detect_language
+from ragwarden.generation.relevance import content_terms, shared_terms
+from ragwarden.generation.sentences import split_sentences
+from ragwarden.retrieval.sparse import Bm25Encoder
+
+MAX_QUOTES = 3
+MAX_HITS = 6  # the best-ranked chunks read for quotes
+MIN_UNIT_CHARS = 12
+SHORT_UNIT_WORDS = 5  # fewer words: a heading or label, rarely the answer itself
+SHORT_UNIT_WEIGHT = 0.6
+KEEP_RATIO = 0.85  # a second or third quote must score this close to the best
+NEAR_DUPLICATE = 0.6  # token overlap (Jaccard) at which a unit repeats one already chosen
+MIN_WORDS = 0.25  # the best unit must hold at least this share of the question's words ...
+MIN_CLOSE = 0.55  # ... or be at least this close in meaning
+MAX_EMBEDDED = 16
+NUMBER_BONUS = 0.12
+W_MEANING, W_WORDS, W_RANK = 0.45, 0.45, 0.10
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+_DIGIT = re.compile(r"\d")
+_ASKS_NUMBER = re.compile(
+    r"\b(wie\s+(viele?|hoch|teuer|lange?|oft|gro(ß|ss)|schnell|weit|alt)|wann|bis\s+wann|ab\s+wann|"
+    r"welche[nmrs]?\s+(betrag|anteil|summe|preis|durchwahl|nummer|datum|tag|uhrzeit|frist|quote|rate|version)|"
+    r"how\s+(much|many|long|often|high|large|big|fast|old)|when|by\s+when|what\s+(time|date|rate|share|"
+    r"percentage|amount|number|price|version|port|extension)|which\s+(extension|port|version|date|number)|"
+    r"kost\w*|zahl\w*|preis\w*|betr(a|ä)g\w*|geb(ü|u)hr\w*|cost\w*|pay\w*|price\w*|fee\w*|percent\w*|"
+    r"prozent\w*|quote|ratio|rate)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A sentence quoted from ``hit`` (its ``rank`` among the hits read), and how it scored."""
+
+    text: str
+    hit: SearchHit
+    rank: int
+    score: float
+    meaning: float
+    words: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    text: str
+    hit: SearchHit
+    rank: int
+
+
+class Extractor:
+    """Picks the quotes of an extractive answer; one per process (it keeps the BM25 tokenizers)."""
+
+    def __init__(self, embedder: Embedder, bm25: Bm25Encoder | None = None) -> None:
+        self._embedder = embedder
+        self._bm25 = bm25 or Bm25Encoder()
+
+    def quotes(self, question: str, hits: Sequence[SearchHit], limit: int = MAX_QUOTES) -> list[Quote]:
+        units = self._units(hits[:MAX_HITS])
+        if not units or not question.strip():
+            return []
+        words = self._word_scores(question, [u.text for u in units])
+        wants_number = bool(_ASKS_NUMBER.search(question))
+        bonus = [NUMBER_BONUS if wants_number and _DIGIT.search(u.text) else 0.0 for u in units]
+        first = sorted(
+            range(len(units)),
+            key=lambda i: W_WORDS * words[i] + W_RANK * (1.0 - units[i].rank / MAX_HITS) + bonus[i],
+            reverse=True,
+        )[:MAX_EMBEDDED]
+        vectors = self._embedder.embed_batch([question, *(units[i].text for i in first)])
+        scored = []
+        for i, vector in zip(first, vectors[1:], strict=True):
+            unit, m, w = units[i], _cosine(vectors[0], vector), words[i]
+            prior = 1.0 - unit.rank / MAX_HITS
+            score = W_MEANING * max(0.0, m) + W_WORDS * w + W_RANK * prior + bonus[i]
+            if _heading_like(unit.text):
+                score *= SHORT_UNIT_WEIGHT
+            if w >= MIN_WORDS or m >= MIN_CLOSE:  # the question's words, or close in meaning
+                scored.append(Quote(unit.text, unit.hit, unit.rank, score, m, w))
+        if not scored:
+            return []
+        scored.sort(key=lambda q: q.score, reverse=True)
+        best = scored[0]
+        chosen = [best]
+        for quote in scored[1:]:
+            if len(chosen) >= limit or quote.score < KEEP_RATIO * best.score:
+                break
+            if any(_overlap(quote.text, c.text) >= NEAR_DUPLICATE for c in chosen):
+                continue
+            chosen.append(quote)
+        return chosen
+
+    def _units(self, hits: Sequence[SearchHit]) -> list[_Unit]:
+        units: list[_Unit] = []
+        seen: set[str] = set()
+        for rank, hit in enumerate(hits):
+            language = str(hit.payload.get("language") or detect_language(hit.text) or "en")
+            for sentence in split_sentences(hit.text, language):
+                text = sentence.text.strip()
+                key = " ".join(_TOKEN.findall(text.lower()))
+                if len(text) < MIN_UNIT_CHARS or not key or key in seen:
+                    continue
+                seen.add(key)
+                units.append(_Unit(text, hit, rank))
+        return units
+
+    def _word_scores(self, question: str, texts: Sequence[str]) -> list[float]:
+        """Per unit, the IDF-weighted share of the question's BM25 terms it holds (best language), or
+        the loose compound-aware share where that is higher."""
+        asked = {name: set(vec.indices) for name, vec in self._bm25.query(question).items()}
+        held = [{name: set(vec.indices) for name, vec in self._bm25.document(t).items()} for t in texts]
+        scores = [0.0] * len(texts)
+        for name, terms in asked.items():
+            df = {t: sum(t in h.get(name, ()) for h in held) for t in terms}
+            n = len(texts)
+            idf = {t: math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+            total = sum(idf.values())
+            if total <= 0:
+                continue
+            for i, h in enumerate(held):
+                got = sum(idf[t] for t in terms & h.get(name, set()))
+                scores[i] = max(scores[i], got / total)
+        loose_terms = content_terms(question)
+        if loose_terms:
+            for i, text in enumerate(texts):
+                scores[i] = max(scores[i], 0.8 * shared_terms(loose_terms, text) / len(loose_terms))
+        return scores
+
+
+def _heading_like(text: str) -> bool:
+    """A heading, label or underline rather than a sentence: few words, or no closing punctuation."""
+    words = len(_TOKEN.findall(text))
+    return words < SHORT_UNIT_WORDS or "===" in text or "---" in text or (words < 9 and text[-1] not in ".!?:;)")
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    na = math.sqrt(sum(x * x for x in a))
+    nb = math.sqrt(sum(y * y for y in b))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def _overlap(a: str, b: str) -> float:
+    x, y = set(_TOKEN.findall(a.lower())), set(_TOKEN.findall(b.lower()))
+    return len(x & y) / len(x | y) if x and y else 0.0
