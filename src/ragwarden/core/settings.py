@@ -22,6 +22,10 @@ from ragwarden.core.errors import ConfigurationError
 
 AuthMode = Literal["trusted-header", "entra", "local"]
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "password", "placeholder", "xxx", ""}
+# Relevance floors calibrated for the shipped embedder (python -m ragwarden.evaluation.relevance_floor)
+DENSE_FLOOR = 0.4
+SPARSE_FLOOR = 1.0
+NO_FLOOR = {"none", "off", "null", ""}  # the values of RAGWARDEN_SEARCH_*_FLOOR that switch a floor off
 
 
 def _default_data_dir() -> Path:
@@ -68,7 +72,7 @@ class GenerationFields(BaseModel):
     answer_few_shot: bool = True
     answer_condense: Literal["heuristic", "llm"] = "heuristic"
     # extractive: quote the sources' sentences (no LLM); generative: the model, through the faithfulness
-    # guard; auto: extractive with the shipped SmolLM2, generative otherwise (measured: bench answers).
+    # guard; auto: extractive with the embedded model, generative with Ollama (measured: bench answers).
     answer_mode: Literal["auto", "extractive", "generative"] = "auto"
 
     # Admission of /v1/answer: `answer_concurrency` answers generate at once (one llama.cpp context
@@ -188,6 +192,15 @@ class Settings(BaseSettings, GenerationFields):
     qdrant_api_key: SecretStr | None = None
     collection: str = "ragwarden"
 
+    # Relevance floors of a search (see ragwarden.retrieval.hybrid): a candidate reaches the fusion only
+    # with a cosine similarity of at least search_dense_floor to the query, or a BM25 score of at least
+    # search_sparse_floor times the IDF of a word only one of the caller's chunks holds (1.0: one rare
+    # query word once in an average chunk; queries of several words only, one word keeps every chunk
+    # holding it); a query with nothing relevant lists nothing. Calibrated for the shipped MiniLM
+    # embedder on the demo questions (python -m ragwarden.evaluation.relevance_floor; re-run it with
+    # another embedding_model). "none" (or null in YAML) switches a floor off.
+    search_dense_floor: float | None = Field(default=DENSE_FLOOR, ge=-1.0, le=1.0)
+    search_sparse_floor: float | None = Field(default=SPARSE_FLOOR, ge=0.0)
     embedding_model: str | None = None  # a sentence-transformers model path; default: the shipped one
     embedding_batch_size: int = Field(default=64, ge=1, le=4096)
     chunk_tokens: int = Field(default=200, ge=32, le=2048)
@@ -211,6 +224,13 @@ class Settings(BaseSettings, GenerationFields):
     # about work done on documents they cannot see, so nobody gets them unless this is on (the demo's
     # benchmarks turn it on; operators have /metrics).
     expose_timings: bool = False
+
+    @field_validator("search_dense_floor", "search_sparse_floor", mode="before")
+    @classmethod
+    def _floor_off(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in NO_FLOOR:
+            return None
+        return value
 
     @field_validator("proxy_secret", "entra_client_secret", "ad_bind_password", "smb_password", "metrics_token")
     @classmethod

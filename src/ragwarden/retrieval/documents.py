@@ -71,6 +71,9 @@ class DocumentPage:
         }
 
 
+CANDIDATE_STEP = 50
+
+
 def search_documents(retriever: Retriever, scope: Scope, query: str, limit: int) -> list[DocumentResult]:
     """The best chunk of each document, best documents first, at most ``limit`` documents."""
     return search_page(retriever, scope, query, limit=limit).results
@@ -93,11 +96,19 @@ def search_page(
     caller's filter options: the values of each facet field in their visible corpus (asked of the
     index within their scope), counted over this query's candidate documents.
     """
-    hits = retriever.search(scope, query, limit=min(MAX_LIMIT, (offset + limit) * 3 + 10), where=where)
+    # The chunk list is asked for in steps of CANDIDATE_STEP: how many candidates each leg brings to the
+    # fusion depends on it, so page 2 must come from the same list as page 1 (not a longer one that ranks
+    # the tail of the page differently).
+    wanted = (offset + limit) * 3 + 10
+    hits = retriever.search(
+        scope, query, limit=min(MAX_LIMIT, -(-wanted // CANDIDATE_STEP) * CANDIDATE_STEP), where=where
+    )
     best: dict[str, SearchHit] = {}
     for hit in hits:
         best.setdefault(hit.doc_id, hit)
-    ranked = list(best.values())
+    # Fused scores tie often (RRF scores ranks: two documents third in different legs score alike) and
+    # the index breaks ties as it pleases: the document id breaks them here, so pages never disagree.
+    ranked = sorted(best.values(), key=lambda h: (-h.score, h.doc_id))
     page = [_result(hit, query) for hit in ranked[offset : offset + limit]]
     counted = _facet_counts(retriever, scope, ranked) if facets else {}
     return DocumentPage(page, offset, limit, len(ranked) > offset + limit, counted)

@@ -34,7 +34,7 @@ import math
 import shutil
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,15 @@ from ragwarden.core.errors import ConfigurationError, IndexUnavailableError
 from ragwarden.core.models import AccessControl, IndexedChunk, Scope, SearchFilter, SearchHit
 from ragwarden.core.ports import SearchMode
 from ragwarden.retrieval import edge_requests, filters
-from ragwarden.retrieval.hybrid import SearchPlan, needs_exact_retry, plan_legs, should_query, should_scroll
+from ragwarden.retrieval.hybrid import (
+    Leg,
+    SearchPlan,
+    graph_probe,
+    needs_exact_retry,
+    plan_legs,
+    should_query,
+    should_scroll,
+)
 from ragwarden.retrieval.sparse import Bm25Encoder
 
 META_FILE = "ragwarden-index.json"
@@ -269,10 +277,43 @@ class QdrantEdgeIndex:
         legs = plan_legs(mode, dense, sparse, self._dimension)
         if not legs:
             return []
-        points = self._shard.query(edge_requests.query_request(self._plan, scope, legs, limit, exact, where))
-        if needs_exact_retry(legs, len(points), limit, exact):
-            points = self._shard.query(edge_requests.query_request(self._plan, scope, legs, limit, True, where))
+        shard = self._shard
+        visible = self.visible_points(scope, where) if any(map(self._plan.floors_bm25, legs)) else None
+        points = shard.query(edge_requests.query_request(self._plan, scope, legs, limit, exact, where, visible))
+        if needs_exact_retry(legs, len(points), limit, exact) and self._graph_suspect(scope, legs, limit, where):
+            points = shard.query(edge_requests.query_request(self._plan, scope, legs, limit, True, where, visible))
         return [edge_requests.hit(p) for p in points]
+
+    def visible_points(self, scope: Scope, where: SearchFilter | None = None) -> int:
+        """How many points ``scope`` (and ``where``) may search: the corpus of its BM25 IDF."""
+        if not should_scroll(scope, 1) or self._shard is None:
+            return 0
+        return edge_requests.visible_points(self._shard, scope, where)
+
+    def leg_scores(self, scope: Scope, dense: Sequence[float], text: str, limit: int) -> dict[str, list[SearchHit]]:
+        """Each leg of a hybrid query searched alone, exactly, without floors, filtered by ``scope``:
+        the raw cosine similarities and BM25 scores the floors compare with. For calibration only
+        (:mod:`ragwarden.evaluation.relevance_floor`): callers that show results go through the
+        :class:`~ragwarden.retrieval.retriever.Retriever` and :meth:`search`."""
+        if not should_query(scope, limit, "hybrid", self._plan) or self._shard is None:
+            return {}
+        unfloored = replace(self._plan, dense_floor=None, sparse_floor=None)
+        legs = plan_legs("hybrid", dense, self._encoder.query(text), self._dimension)
+        return {
+            leg.using: [
+                edge_requests.hit(p)
+                for p in self._shard.query(edge_requests.query_request(unfloored, scope, [leg], limit, True, None))
+            ]
+            for leg in legs
+        }
+
+    def _graph_suspect(self, scope: Scope, legs: list[Leg], limit: int, where: SearchFilter | None) -> bool:
+        """After a short answer: whether the graph may have missed points (see ``graph_probe``)."""
+        probe = graph_probe(self._plan, legs, limit)
+        if probe is None:
+            return True
+        leg, wanted = probe
+        return len(self._shard.query(edge_requests.probe_request(self._plan, scope, leg, wanted, where))) < wanted
 
     def document_chunks(
         self, scope: Scope, doc_id: str, limit: int = 1000, where: SearchFilter | None = None

@@ -40,9 +40,20 @@ def shard_config(tuning: EdgeTuning, dimension: int) -> Any:
 
 
 def query_request(
-    plan: SearchPlan, scope: Scope, legs: list[Leg], limit: int, exact: bool, where: SearchFilter | None
+    plan: SearchPlan,
+    scope: Scope,
+    legs: list[Leg],
+    limit: int,
+    exact: bool,
+    where: SearchFilter | None,
+    visible: int | None = None,
 ) -> Any:
-    """One leg searched directly; several prefetched (each with the access filter) and fused by RRF."""
+    """One leg searched directly; several prefetched (each with the access filter) and fused by RRF.
+
+    Each leg keeps only candidates at or above its relevance floor (``score_threshold``; see
+    :meth:`~ragwarden.retrieval.hybrid.SearchPlan.floor`, which needs ``visible``, the points the
+    filter matches, for a floored BM25 leg): on the prefetch, or on the request when alone.
+    """
     import qdrant_edge as q
 
     acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
@@ -57,10 +68,18 @@ def query_request(
 
     if len(legs) == 1:
         query, params = nearest(legs[0])
-        return q.QueryRequest(limit=limit, query=query, filter=acl, params=params, with_payload=True)
-    depth = plan.prefetch_limit(limit)
+        return q.QueryRequest(
+            limit=limit,
+            query=query,
+            filter=acl,
+            params=params,
+            with_payload=True,
+            score_threshold=plan.floor(legs[0], visible),
+        )
+    depth = plan.leg_limit(legs, limit)
     prefetches = [
-        q.Prefetch(limit=depth, query=query, filter=acl, params=params) for query, params in map(nearest, legs)
+        q.Prefetch(limit=depth, query=query, filter=acl, params=params, score_threshold=plan.floor(leg, visible))
+        for leg, (query, params) in zip(legs, map(nearest, legs), strict=True)
     ]
     return q.QueryRequest(
         limit=limit,
@@ -69,6 +88,30 @@ def query_request(
         filter=acl,
         with_payload=True,
     )
+
+
+def probe_request(plan: SearchPlan, scope: Scope, leg: Leg, limit: int, where: SearchFilter | None) -> Any:
+    """The dense leg once more, with the access filter but without its floor, ids only (see
+    :func:`~ragwarden.retrieval.hybrid.graph_probe`)."""
+    import qdrant_edge as q
+
+    acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
+    return q.QueryRequest(
+        limit=limit,
+        query=q.Query.Nearest(list(leg.dense), using=leg.using),
+        filter=acl,
+        params=q.SearchParams(hnsw_ef=plan.hnsw_ef, exact=False),
+        with_payload=False,
+    )
+
+
+def visible_points(shard: Any, scope: Scope, where: SearchFilter | None) -> int:
+    """How many points the caller's filter matches: the corpus their BM25 IDF is computed over
+    (counted exactly; the scoped IDF itself reads as much)."""
+    import qdrant_edge as q
+
+    acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
+    return int(shard.count(q.CountRequest(exact=True, filter=acl)))
 
 
 def point(chunk: IndexedChunk, dimension: int | None, encoder: Bm25Encoder) -> Any:

@@ -21,6 +21,7 @@ from ragwarden.retrieval.hybrid import (
     DENSE,
     Leg,
     SearchPlan,
+    graph_probe,
     needs_exact_retry,
     plan_legs,
     should_query,
@@ -240,13 +241,49 @@ class QdrantServerIndex:
         if not legs:
             return []
         query = self._client.query_points
-        points = query(self._collection, **self._request(scope, legs, limit, exact, where)).points
-        if needs_exact_retry(legs, len(points), limit, exact):
-            points = query(self._collection, **self._request(scope, legs, limit, True, where)).points
+        visible = self.visible_points(scope, where) if any(map(self._plan.floors_bm25, legs)) else None
+        points = query(self._collection, **self._request(scope, legs, limit, exact, where, visible)).points
+        if needs_exact_retry(legs, len(points), limit, exact) and self._graph_suspect(scope, legs, limit, where):
+            points = query(self._collection, **self._request(scope, legs, limit, True, where, visible)).points
         return [_hit(p) for p in points]
 
+    def visible_points(self, scope: Scope, where: SearchFilter | None = None) -> int:
+        """How many points ``scope`` (and ``where``) may search: the corpus of its BM25 IDF (counted
+        exactly; the scoped IDF itself reads as much)."""
+        if not should_scroll(scope, 1) or self._stored_dimension() is None:
+            return 0
+        acl = filters.client_acl_filter(scope, *filters.client_where(where))
+        return int(self._client.count(self._collection, count_filter=acl, exact=True).count)
+
+    def _graph_suspect(self, scope: Scope, legs: list[Leg], limit: int, where: SearchFilter | None) -> bool:
+        """After a short answer: whether the graph may have missed points (see ``graph_probe``): the
+        dense leg once more, with the access filter but without its floor, ids only."""
+        from qdrant_client import models as m
+
+        probe = graph_probe(self._plan, legs, limit)
+        if probe is None:
+            return True
+        leg, wanted = probe
+        acl = filters.client_acl_filter(scope, *filters.client_where(where))
+        found = self._client.query_points(
+            self._collection,
+            query=m.NearestQuery(nearest=list(leg.dense)),
+            using=leg.using,
+            query_filter=acl,
+            search_params=m.SearchParams(hnsw_ef=self._plan.hnsw_ef, exact=False),
+            limit=wanted,
+            with_payload=False,
+        ).points
+        return len(found) < wanted
+
     def _request(
-        self, scope: Scope, legs: list[Leg], limit: int, exact: bool, where: SearchFilter | None
+        self,
+        scope: Scope,
+        legs: list[Leg],
+        limit: int,
+        exact: bool,
+        where: SearchFilter | None,
+        visible: int | None = None,
     ) -> dict[str, Any]:
         from qdrant_client import models as m
 
@@ -259,14 +296,17 @@ class QdrantServerIndex:
             vector = m.SparseVector(indices=list(leg.sparse.indices), values=list(leg.sparse.values))
             return m.NearestQuery(nearest=vector), m.SearchParams(exact=exact, idf=idf)
 
+        # each leg keeps only candidates at or above its relevance floor (see SearchPlan)
         common: dict[str, Any] = {"limit": limit, "query_filter": acl, "with_payload": True}
         if len(legs) == 1:
             query, params = nearest(legs[0])
-            return {**common, "query": query, "using": legs[0].using, "search_params": params}
-        depth = self._plan.prefetch_limit(limit)
+            floor = self._plan.floor(legs[0], visible)
+            return {**common, "query": query, "using": legs[0].using, "search_params": params, "score_threshold": floor}
+        depth = self._plan.leg_limit(legs, limit)
+        floors = [self._plan.floor(leg, visible) for leg in legs]
         prefetch = [
-            m.Prefetch(query=query, using=leg.using, filter=acl, params=params, limit=depth)
-            for leg, (query, params) in zip(legs, map(nearest, legs), strict=True)
+            m.Prefetch(query=query, using=leg.using, filter=acl, params=params, limit=depth, score_threshold=floor)
+            for leg, (query, params), floor in zip(legs, map(nearest, legs), floors, strict=True)
         ]
         fusion = m.RrfQuery(rrf=m.Rrf(k=self._plan.rrf_k))
         return {**common, "prefetch": prefetch, "query": fusion}

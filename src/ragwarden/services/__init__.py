@@ -166,16 +166,21 @@ class Services:
 
 
 def build_index(settings: Settings) -> VectorIndex:
+    from ragwarden.retrieval.hybrid import SearchPlan
+
+    # the relevance floors: each leg keeps only candidates at or above its floor
+    plan = SearchPlan(dense_floor=settings.search_dense_floor, sparse_floor=settings.search_sparse_floor)
     if settings.index_backend == "qdrant":
         from qdrant_client import QdrantClient
 
         from ragwarden.retrieval.qdrant_index import QdrantServerIndex
 
         api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-        return QdrantServerIndex(QdrantClient(url=settings.qdrant_url, api_key=api_key), settings.collection)
+        client = QdrantClient(url=settings.qdrant_url, api_key=api_key)
+        return QdrantServerIndex(client, settings.collection, plan=plan)
     from ragwarden.retrieval.edge_index import QdrantEdgeIndex
 
-    return QdrantEdgeIndex(settings.index_path, settings.collection)
+    return QdrantEdgeIndex(settings.index_path, settings.collection, plan=plan)
 
 
 def build_embedder(settings: Settings) -> Embedder:
