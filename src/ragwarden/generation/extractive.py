@@ -37,19 +37,23 @@ from ragwarden.generation.sentences import split_sentences
 from ragwarden.retrieval.sparse import Bm25Encoder
 
 MAX_QUOTES = 3
-MAX_HITS = 6  # the best-ranked chunks read for quotes
+MAX_HITS = 8  # the best-ranked chunks read for quotes
+MAX_QUOTE_CHARS = 700
+PAIR_COST = 0.04  # two sentences must score this much better than one to be quoted instead
 MIN_UNIT_CHARS = 12
 SHORT_UNIT_WORDS = 5  # fewer words: a heading or label, rarely the answer itself
 SHORT_UNIT_WEIGHT = 0.6
-KEEP_RATIO = 0.85  # a second or third quote must score this close to the best
+KEEP_RATIO = 0.8  # a second or third quote must score this close to the best
 NEAR_DUPLICATE = 0.6  # token overlap (Jaccard) at which a unit repeats one already chosen
 MIN_WORDS = 0.25  # the best unit must hold at least this share of the question's words ...
 MIN_CLOSE = 0.55  # ... or be at least this close in meaning
-MAX_EMBEDDED = 16
+MAX_EMBEDDED = 32
 NUMBER_BONUS = 0.12
 W_MEANING, W_WORDS, W_RANK = 0.45, 0.45, 0.10
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-_DIGIT = re.compile(r"\d")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
+_YEAR = re.compile(r"(19|20)\d\d")
+_ASKS_WHEN = re.compile(r"\b(wann|seit wann|bis wann|jahr\w*|when|year\w*|since)\b", re.IGNORECASE)
 _ASKS_NUMBER = re.compile(
     r"\b(wie\s+(viele?|hoch|teuer|lange?|oft|gro(ß|ss)|schnell|weit|alt)|wann|bis\s+wann|ab\s+wann|"
     r"welche[nmrs]?\s+(betrag|anteil|summe|preis|durchwahl|nummer|datum|tag|uhrzeit|frist|quote|rate|version)|"
@@ -78,6 +82,7 @@ class _Unit:
     text: str
     hit: SearchHit
     rank: int
+    pair: bool = False  # two adjacent sentences
 
 
 class Extractor:
@@ -93,7 +98,7 @@ class Extractor:
             return []
         words = self._word_scores(question, [u.text for u in units])
         wants_number = bool(_ASKS_NUMBER.search(question))
-        bonus = [NUMBER_BONUS if wants_number and _DIGIT.search(u.text) else 0.0 for u in units]
+        bonus = [NUMBER_BONUS if wants_number and _new_numbers(question, u.text) else 0.0 for u in units]
         first = sorted(
             range(len(units)),
             key=lambda i: W_WORDS * words[i] + W_RANK * (1.0 - units[i].rank / MAX_HITS) + bonus[i],
@@ -107,6 +112,8 @@ class Extractor:
             score = W_MEANING * max(0.0, m) + W_WORDS * w + W_RANK * prior + bonus[i]
             if _heading_like(unit.text):
                 score *= SHORT_UNIT_WEIGHT
+            if unit.pair:
+                score -= PAIR_COST
             if w >= MIN_WORDS or m >= MIN_CLOSE:  # the question's words, or close in meaning
                 scored.append(Quote(unit.text, unit.hit, unit.rank, score, m, w))
         if not scored:
@@ -117,7 +124,8 @@ class Extractor:
         for quote in scored[1:]:
             if len(chosen) >= limit or quote.score < KEEP_RATIO * best.score:
                 break
-            if any(_overlap(quote.text, c.text) >= NEAR_DUPLICATE for c in chosen):
+            if any(_overlap(quote.text, c.text) >= NEAR_DUPLICATE or quote.text in c.text or c.text in quote.text
+                   for c in chosen):  # fmt: skip
                 continue
             chosen.append(quote)
         return chosen
@@ -127,13 +135,18 @@ class Extractor:
         seen: set[str] = set()
         for rank, hit in enumerate(hits):
             language = str(hit.payload.get("language") or detect_language(hit.text) or "en")
-            for sentence in split_sentences(hit.text, language):
-                text = sentence.text.strip()
+            sentences = [s.text.strip() for s in split_sentences(hit.text, language)]
+            sentences = [t for t in sentences if len(t) >= MIN_UNIT_CHARS and _TOKEN.search(t)]
+            # each sentence, and each with the one after it: the sentence that names the topic is often
+            # not the one that holds the fact ("... a customer asks what we store. The answer is due
+            # within a month.")
+            candidates = [*sentences, *(f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False))]
+            for text in candidates:
                 key = " ".join(_TOKEN.findall(text.lower()))
-                if len(text) < MIN_UNIT_CHARS or not key or key in seen:
+                if key in seen or len(text) > MAX_QUOTE_CHARS:
                     continue
                 seen.add(key)
-                units.append(_Unit(text, hit, rank))
+                units.append(_Unit(text, hit, rank, pair=text not in sentences))
         return units
 
     def _word_scores(self, question: str, texts: Sequence[str]) -> list[float]:
@@ -150,13 +163,22 @@ class Extractor:
             if total <= 0:
                 continue
             for i, h in enumerate(held):
-                got = sum(idf[t] for t in terms & h.get(name, set()))
+                got = sum(idf.get(t, 0.0) for t in terms & h.get(name, set()))
                 scores[i] = max(scores[i], got / total)
         loose_terms = content_terms(question)
         if loose_terms:
             for i, text in enumerate(texts):
                 scores[i] = max(scores[i], 0.8 * shared_terms(loose_terms, text) / len(loose_terms))
         return scores
+
+
+def _new_numbers(question: str, text: str) -> set[str]:
+    """Numbers ``text`` states that the question does not; a year counts only for a question asking when."""
+    asked = set(_NUMBER.findall(question))
+    found = set(_NUMBER.findall(text)) - asked
+    if not _ASKS_WHEN.search(question):
+        found = {n for n in found if not _YEAR.fullmatch(n)}
+    return found
 
 
 def _heading_like(text: str) -> bool:
