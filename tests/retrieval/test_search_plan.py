@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragwarden.core.errors import AccessControlError, ConfigurationError, InvalidRequestError
+from ragwarden.core.errors import AccessControlError, ConfigurationError, InvalidRequestError, MissingScopeError
 from ragwarden.core.models import AccessScope
 from ragwarden.retrieval import filters
 from ragwarden.retrieval.hybrid import SearchPlan, needs_exact_retry, plan_legs, should_query
@@ -42,7 +42,7 @@ def test_empty_scope_means_no_query_and_bad_arguments_are_refused() -> None:
     assert not should_query(AccessScope("nobody", frozenset()), 10, "hybrid", plan)
     with pytest.raises(InvalidRequestError):
         should_query(SCOPE, 0, "hybrid", plan)
-    with pytest.raises(InvalidRequestError):
+    with pytest.raises(MissingScopeError):  # one error for a missing scope, in every layer
         should_query(None, 10, "hybrid", plan)  # type: ignore[arg-type]
 
 

@@ -61,6 +61,12 @@ class AccessControlError(RagwardenError):
     """An access-control list is missing, unreadable or not understood."""
 
 
+class MissingScopeError(AccessControlError, TypeError):
+    """Something that reads documents was called without the caller's scope (``AccessScope`` or
+    ``JointScope``): a programming error, refused the same way everywhere (a ``TypeError`` as well, since
+    that is what it is)."""
+
+
 class ItemError(RagwardenError):
     """One document failed; the run goes on."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ragwarden.core.errors import AccessControlError
+from ragwarden.core.errors import AccessControlError, MissingScopeError
 
 
 def _token_set(tokens: Iterable[str], what: str) -> frozenset[str]:
@@ -121,13 +121,16 @@ def _aware(when: datetime) -> datetime:
 Scope = AccessScope | JointScope
 
 
+def require_scope(scope: object, what: str = "a search") -> None:
+    """Refuse anything but the caller's scope, the same way in every layer (:class:`MissingScopeError`)."""
+    if not isinstance(scope, AccessScope | JointScope):
+        raise MissingScopeError(f"{what} needs the caller's AccessScope")
+
+
 def member_scopes(scope: Scope) -> tuple[AccessScope, ...]:
     """The individual scopes a search must satisfy, all of them."""
-    if isinstance(scope, AccessScope):
-        return (scope,)
-    if isinstance(scope, JointScope):
-        return scope.members
-    raise AccessControlError("a search needs the caller's AccessScope")
+    require_scope(scope)
+    return (scope,) if isinstance(scope, AccessScope) else scope.members
 
 
 @dataclass(frozen=True, slots=True)

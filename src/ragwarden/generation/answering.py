@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from ragwarden.core.errors import ConfigurationError, InvalidRequestError
-from ragwarden.core.models import AccessScope, JointScope, Scope, SearchHit
+from ragwarden.core.models import Scope, SearchHit, require_scope
 from ragwarden.generation.citations import Citation, resolve_citations, snippet
 from ragwarden.generation.conversations import (
     ConversationStore,
@@ -181,8 +181,7 @@ class Answerer:
         return _prepended(first, events)
 
     def _begin(self, scope: Scope, question: str, conversation_id: str | None) -> _Turn:
-        if not isinstance(scope, AccessScope | JointScope):
-            raise TypeError("answering needs the caller's AccessScope")
+        require_scope(scope, "answering")
         if not isinstance(question, str) or not question.strip():
             raise InvalidRequestError("the question must not be empty")
         if len(question) > MAX_QUESTION_CHARS:

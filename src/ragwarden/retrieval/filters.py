@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ragwarden.core.errors import AccessControlError
+from ragwarden.core.errors import AccessControlError, MissingScopeError
 from ragwarden.core.models import AccessScope, Scope, SearchFilter, member_scopes
 
 ACL_ALLOW = "acl_allow"
@@ -47,7 +47,7 @@ DOC_BATCH = 1000
 def require_tokens(scope: AccessScope) -> list[str]:
     """The scope's tokens, sorted; refuses an empty scope (callers return [] before asking)."""
     if not isinstance(scope, AccessScope):
-        raise AccessControlError("a search needs the caller's AccessScope")
+        raise MissingScopeError("a search needs the caller's AccessScope")
     if scope.is_empty:
         raise AccessControlError("an empty scope must not reach the index")
     return sorted(scope.tokens)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragwarden.core.errors import ConfigurationError, InvalidRequestError
-from ragwarden.core.models import AccessScope, JointScope, Scope
+from ragwarden.core.models import Scope, require_scope
 from ragwarden.core.ports import SearchMode
 from ragwarden.retrieval.sparse import SparseVec
 
@@ -106,8 +106,7 @@ def unique_word_idf(visible: int) -> float:
 
 
 def _require_scope(scope: Scope, what: str) -> None:
-    if not isinstance(scope, AccessScope | JointScope):
-        raise InvalidRequestError(f"{what} needs the caller's AccessScope")
+    require_scope(scope, what)
 
 
 def should_query(scope: Scope, limit: int, mode: str, plan: SearchPlan) -> bool:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ragwarden.acl.decision import is_allowed
-from ragwarden.core.errors import AccessControlError, IntegrityError, InvalidRequestError
-from ragwarden.core.models import Scope, SearchFilter, SearchHit, member_scopes
+from ragwarden.core.errors import IntegrityError, InvalidRequestError
+from ragwarden.core.models import Scope, SearchFilter, SearchHit, require_scope
 from ragwarden.core.ports import Embedder, SearchMode, VectorIndex, embed_query
 
 log = logging.getLogger(__name__)
@@ -89,10 +89,7 @@ class Retriever:
 
 
 def _require_scope(scope: Scope) -> None:
-    try:
-        member_scopes(scope)
-    except AccessControlError:
-        raise TypeError("a search needs the caller's AccessScope") from None
+    require_scope(scope)
 
 
 def _validate_query(query: str) -> str:
