@@ -170,10 +170,11 @@ def report(tallies: dict[tuple[str, str], Tally]) -> bool:
         if mode == "extractive":
             ok = ok and row["fact recall"] >= RECALL_TARGET and row["faithfulness"] >= FAITHFUL_TARGET
             ok = ok and row["p95 s"] <= P95_TARGET_S
+    measured = any(mode == "extractive" for mode, _lang in tallies)
+    verdict = ("PASS" if ok else "FAIL") if measured else f"not measured (no extractive run){'' if ok else '; FAIL'}"
     print(
         f"\ntargets (extractive, the embedded default): fact recall >= {RECALL_TARGET} per language, "
-        f"faithfulness >= {FAITHFUL_TARGET}, forbidden facts shown 0, p95 <= {P95_TARGET_S:g} s: "
-        f"{'PASS' if ok else 'FAIL'}"
+        f"faithfulness >= {FAITHFUL_TARGET}, forbidden facts shown 0, p95 <= {P95_TARGET_S:g} s: {verdict}"
     )
     for (mode, lang), tally in tallies.items():
         if tally.misses:
