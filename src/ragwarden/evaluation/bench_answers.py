@@ -22,7 +22,6 @@ no forbidden fact shown, p95 <= 1 s. Exit status 1 when one is missed.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import tempfile
 import time
@@ -32,11 +31,11 @@ from typing import Any
 
 import yaml
 
+from ragwarden.generation.citations import strip_markers
 from ragwarden.generation.faithfulness import supports
 
 MODES = ("extractive", "generative", "guarded")
 RECALL_TARGET, FAITHFUL_TARGET, P95_TARGET_S = 0.85, 0.95, 1.0
-_MARKERS = re.compile(r"\s*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\]")
 _QUOTES = "\u201e\u201c\u201d\"'"
 
 
@@ -129,7 +128,7 @@ def score(services: Any, answerer: Any, question: dict[str, Any], tally: Tally) 
         passages.setdefault(hit.doc_id, []).append(hit.text)
     texts = [" ".join(passages.get(c.doc_id, [])) for c in cited]
     for sentence, _citation in result.sentences or [(s, None) for s in result.answer.splitlines() if s.strip()]:
-        bare = _MARKERS.sub("", sentence).strip().strip(_QUOTES).strip()
+        bare = strip_markers(sentence).strip(_QUOTES).strip()
         if not bare:
             continue
         tally.sentences += 1
@@ -161,11 +160,7 @@ def report(tallies: dict[tuple[str, str], Tally]) -> bool:
     ok = True
     for (mode, lang), tally in tallies.items():
         row = tally.row()
-        print(
-            f"{mode:11} {lang:4} "
-            + " ".join(f"{row[c]:>18.2f}" for c in columns)
-            + f" {len(tally.leaked):>16}"
-        )
+        print(f"{mode:11} {lang:4} " + " ".join(f"{row[c]:>18.2f}" for c in columns) + f" {len(tally.leaked):>16}")
         ok = ok and not tally.leaked
         if mode == "extractive":
             ok = ok and row["fact recall"] >= RECALL_TARGET and row["faithfulness"] >= FAITHFUL_TARGET

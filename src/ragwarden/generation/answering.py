@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
 from ragwarden.core.errors import ConfigurationError, InvalidRequestError
@@ -249,7 +249,7 @@ class Answerer:
         citations = tuple(resolve_citations(answer, sources))
         result = self._finish(scope, turn, answer, citations, True, timings)
         sentences = tuple((c.text, c.source) for c in kept)
-        yield AnswerComplete(_replace(result, sentences=sentences, dropped_sentences=dropped, stopped_loop=looped))
+        yield AnswerComplete(replace(result, sentences=sentences, dropped_sentences=dropped, stopped_loop=looped))
 
     def _extractive(
         self,
@@ -276,7 +276,7 @@ class Answerer:
         result = self._finish(scope, turn, answer, citations, True, timings)
         dropped, looped = fallback or (0, False)
         yield AnswerComplete(
-            _replace(
+            replace(
                 result,
                 mode="extractive",
                 sentences=tuple((q.text, n) for q, n in zip(quotes, numbers, strict=True)),
@@ -393,12 +393,6 @@ def _quote_citations(quotes: Sequence[Quote]) -> tuple[tuple[Citation, ...], lis
             )
         numbers.append(citations[hit.doc_id].number)
     return tuple(citations.values()), numbers
-
-
-def _replace(result: AnswerResult, **changes: Any) -> AnswerResult:
-    from dataclasses import replace
-
-    return replace(result, **changes)
 
 
 def _searchable(hit: SearchHit) -> str:

@@ -34,6 +34,11 @@ class Citation:
         return asdict(self)
 
 
+def strip_markers(text: str) -> str:
+    """``text`` without its ``[n]`` markers (and the space before each)."""
+    return re.sub(r"\s*" + _MARKER.pattern, "", text).strip()
+
+
 def cited_numbers(answer: str, available: int) -> list[int]:
     """The distinct source numbers the answer cites, in order of first mention, within 1..available."""
     numbers: list[int] = []

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from ragwarden.core.models import SearchHit
 from ragwarden.core.ports import Embedder
 from ragwarden.generation.language import detect_language
-from ragwarden.generation.relevance import content_terms, shared_terms
+from ragwarden.generation.relevance import content_terms, numbers, shared_terms
 from ragwarden.generation.sentences import split_sentences
 from ragwarden.retrieval.sparse import Bm25Encoder
 
@@ -55,7 +55,6 @@ MAX_EMBEDDED = 32
 NUMBER_BONUS = 0.12
 W_MEANING, W_WORDS, W_RANK = 0.45, 0.45, 0.10
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _YEAR = re.compile(r"(19|20)\d\d")
 _ASKS_WHEN = re.compile(r"\b(wann|seit wann|bis wann|jahr\w*|when|year\w*|since)\b", re.IGNORECASE)
 _ASKS_NUMBER = re.compile(
@@ -180,8 +179,7 @@ class Extractor:
 
 def _new_numbers(question: str, text: str) -> set[str]:
     """Numbers ``text`` states that the question does not; a year counts only for a question asking when."""
-    asked = set(_NUMBER.findall(question))
-    found = set(_NUMBER.findall(text)) - asked
+    found = numbers(text) - numbers(question)
     if not _ASKS_WHEN.search(question):
         found = {n for n in found if not _YEAR.fullmatch(n)}
     return found

@@ -22,9 +22,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ragwarden.generation.citations import cited_numbers
+from ragwarden.generation.citations import cited_numbers, strip_markers
 from ragwarden.generation.packing import Source
-from ragwarden.generation.relevance import content_terms, shared_terms
+from ragwarden.generation.relevance import content_terms, numbers, shared_terms
 from ragwarden.generation.sentences import split_sentences
 
 LOOP_NGRAM = 4  # words
@@ -32,8 +32,6 @@ LOOP_REPEATS = 3  # the same n-gram this often: a loop
 SUPPORT_SHARE = 0.6  # share of a sentence's content words a source must hold
 MIN_KEPT_SHARE = 0.5  # keep the generated answer only if at least this share of its text is supported
 _WORD = re.compile(r"\w+", re.UNICODE)
-_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
-_MARKERS = re.compile(r"\s*\[\d{1,3}(?:\s*[,;]\s*\d{1,3})*\]")
 
 
 class LoopStop:
@@ -81,7 +79,7 @@ def check_sentences(answer: str, sources: Sequence[Source], language: str) -> li
     checked = []
     for sentence in split_sentences(answer, language):
         text = sentence.text
-        bare = _MARKERS.sub("", text).strip()
+        bare = strip_markers(text)
         if not _WORD.search(bare):
             continue
         cited = cited_numbers(text, len(sources))
@@ -93,12 +91,12 @@ def check_sentences(answer: str, sources: Sequence[Source], language: str) -> li
 
 def supports(sentence: str, passage: str) -> bool:
     """Does ``passage`` hold most of the sentence's content words and every number it states?"""
-    numbers = set(_NUMBER.findall(sentence))
-    if numbers - set(_NUMBER.findall(passage)):
+    stated = numbers(sentence)
+    if stated - numbers(passage):
         return False
-    terms = content_terms(sentence) - {n for n in numbers}
+    terms = content_terms(sentence) - stated
     if not terms:
-        return bool(numbers)  # "5." is supported by a passage that says 5; a bare "Yes." is not content
+        return bool(stated)  # "5." is supported by a passage that says 5; a bare "Yes." is not content
     needed = len(terms) if len(terms) <= 2 else SUPPORT_SHARE * len(terms)
     return shared_terms(terms, passage) >= needed
 

@@ -22,6 +22,7 @@ _EXTRA_STOP = frozenset(
 _STOP = ENGLISH_FUNCTION_WORDS | GERMAN_FUNCTION_WORDS | _EXTRA_STOP
 _FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 _WORD = re.compile(r"[a-zäöüß0-9]+")
+_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")  # 5, 3,5, 1.500,00, 11:30, 2026-... (each digit run)
 PREFIX = 4
 COMPOUND_MIN = 5
 
@@ -29,6 +30,11 @@ COMPOUND_MIN = 5
 def content_terms(text: str) -> frozenset[str]:
     words = _WORD.findall(text.lower())
     return frozenset(w.translate(_FOLD) for w in words if (len(w) >= 3 or w.isdigit()) and w not in _STOP)
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers ``text`` states, as written ("3,5", "11:30", "1.500")."""
+    return set(_NUMBER.findall(text))
 
 
 def _matches(term: str, word: str) -> bool:
