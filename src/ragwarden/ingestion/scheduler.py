@@ -152,14 +152,7 @@ class Scheduler:
             entry = self._sources.get(name)
             if entry is None:
                 raise NotFoundError(f"no source named {name!r}")
-            job = entry.queued.get(kind)
-            if job is None:
-                now = self._clock()
-                job = Job(name, kind, reason, not_before=now + delay, created=now)
-                entry.queued[kind] = job
-                self._jobs[job.id] = job
-                self._cond.notify_all()
-            return job
+            return self._queue(entry, kind, reason, delay)
 
     def notify_change(self, name: str, paths: Sequence[str] = ()) -> None:
         """A change notification: sync soon, coalescing a burst of changes into one pass. Where the
@@ -170,16 +163,19 @@ class Scheduler:
             if entry is None:
                 return
             scoped = bool(paths) and PASS_CONTENT not in entry.queued and self._runner.can_scope(entry.spec)
+            job = self._queue(entry, PASS_CHANGES if scoped else PASS_CONTENT, "change notification", DEBOUNCE_SECONDS)
             if scoped:
-                job = entry.queued.get(PASS_CHANGES)
-                if job is None:
-                    now = self._clock()
-                    job = Job(name, PASS_CHANGES, "change notification", not_before=now + DEBOUNCE_SECONDS, created=now)
-                    entry.queued[PASS_CHANGES] = self._jobs[job.id] = job
-                    self._cond.notify_all()
                 job.paths.update(paths)
-                return
-        self.request(name, PASS_CONTENT, reason="change notification", delay=DEBOUNCE_SECONDS)
+
+    def _queue(self, entry: _Source, kind: str, reason: str, delay: float) -> Job:
+        """The pass of ``kind`` queued for ``entry``, queued now if there is none (called with the lock held)."""
+        job = entry.queued.get(kind)
+        if job is None:
+            now = self._clock()
+            job = Job(entry.spec.name, kind, reason, not_before=now + delay, created=now)
+            entry.queued[kind] = self._jobs[job.id] = job
+            self._cond.notify_all()
+        return job
 
     def job(self, job_id: str) -> Job | None:
         with self._cond:
