@@ -234,9 +234,10 @@ class SmbConnector:
         except Exception as exc:  # noqa: BLE001 - an empty scan would read as "everything was deleted"
             raise ConfigurationError(f"{self.uri('')} cannot be opened: {_why(exc)}") from exc
         pending = [""] if roots is None else []
+        plain: set[str] = set()  # folders found not to be links, checked once for all roots
         for rel in roots or ():
             below: list[str] = []
-            yield from self._named(rel, below)
+            yield from self._named(rel, below, plain)
             pending.extend(reversed(below))
         while pending:
             folder = pending.pop()
@@ -253,18 +254,22 @@ class SmbConnector:
                     yield item
             pending.extend(reversed(subfolders))
 
-    def _named(self, rel: str, subfolders: list[str]) -> Iterator[_Entry | FailedItem]:
-        """The file or folder at ``rel``, listed as the walk lists it (a folder goes to ``subfolders``)."""
+    def _named(self, rel: str, subfolders: list[str], plain: set[str]) -> Iterator[_Entry | FailedItem]:
+        """The file or folder at ``rel``, listed as the walk lists it (a folder goes to ``subfolders``);
+        ``plain`` holds the folders already found not to be reparse points."""
         import smbclient
 
         parent, _, name = rel.rpartition("/")
         try:
             for ancestor in _ancestors(parent):  # the full walk never enters a link or junction
+                if ancestor in plain:
+                    continue
                 if smbclient.lstat(self._unc(ancestor), **self._kwargs()).st_file_attributes & smb_io.REPARSE_POINT:
                     yield FailedItem(
                         self.uri(rel), "below a reparse point (link or junction); not followed", KIND_REPARSE
                     )
                     return
+                plain.add(ancestor)
             # The name as the search pattern: the same listing, with the same fields, as the full walk's.
             found = [e for e in smbclient.scandir(self._unc(parent), search_pattern=name, **self._kwargs())]
         except Exception as exc:  # noqa: BLE001
