@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ragwarden.evaluation.demo_corpus import demo_root, demo_settings, ingest_demo
+from ragwarden.demo.loader import demo_root, demo_settings, ingest_demo
 from ragwarden.services import Services, build_services
 
 PROXY_SECRET = "test-proxy-secret-0123456789"

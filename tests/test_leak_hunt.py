@@ -30,19 +30,20 @@ from typing import Any
 import pytest
 import yaml
 
-from ragwarden.acl.local_directory import LocalDirectory
+from ragwarden.acl.local_directory.resolver import LocalDirectory
 from ragwarden.acl.principals import emittable_of
 from ragwarden.connectors.local_folder import KIND_ORPHAN_SIDECAR, LocalFolderConnector
 from ragwarden.core.models import AccessScope, FailedItem, JointScope, Scope, SourceDocument
 from ragwarden.ingestion.chunking import Chunker
 from ragwarden.ingestion.processing import DocumentProcessor
 from ragwarden.ingestion.state import StateStore
-from ragwarden.ingestion.sync import SyncEngine, SyncReport
+from ragwarden.ingestion.sync import SyncEngine
+from ragwarden.ingestion.sync_report import SyncReport
 from ragwarden.retrieval.edge_index import QdrantEdgeIndex
 from ragwarden.retrieval.hybrid import SearchPlan
+from ragwarden.testing.fakes.embedding import CountingEmbedder
 from tests import leak_oracle as oracle
 from tests import leak_world
-from tests.fakes import CountingEmbedder
 
 DIM = 8
 LIMIT = 5000  # above the corpus's chunk count: one search returns everything a caller may see

@@ -71,7 +71,7 @@ CLAIMS: dict[str, Callable[[Block], bool]] = {
 
 EXCEPTIONS = {
     "smb": "smb://fileserver is a real Windows file server. Run against the Samba file server of "
-    "tests/fixtures/smb.py (ragwarden.evaluation.samba_share): smb://fileserver/abteilungen/ becomes "
+    "tests/fixtures/smb.py (ragwarden.testing.samba.share): smb://fileserver/abteilungen/ becomes "
     "smb://<its address>/abteilungen/readme-<pid>/ (an hr folder with an NTFS ACL and a file made there), "
     "the service account 'CORP\\svc-ragwarden' its Administrator, '…' its password.",
     "scale-out": "RAGWARDEN_INDEX_BACKEND=qdrant needs a Qdrant server, which no package here installs. "
@@ -300,9 +300,10 @@ def test_the_no_sources_file_block(blocks: list[Block], tmp_path_factory: pytest
 def file_server() -> Iterator[Any]:
     """The Samba file server of tests/fixtures/smb.py without its test users (the source reads as the
     service account): the running one when the session already has it."""
-    from ragwarden.evaluation import samba_dc, samba_share
+    from ragwarden.testing.samba import share as samba_share
+    from ragwarden.testing.samba.provision import samba_installed
 
-    if not samba_dc.samba_installed():
+    if not samba_installed():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("Samba is not installed; the README's share source must be run in CI")
         pytest.skip("Samba is not installed (scripts/install-system-deps.sh): the README's share source is not run")
@@ -314,7 +315,7 @@ def test_the_smb_block_against_the_samba_file_server(
     blocks: list[Block], tmp_path_factory: pytest.TempPathFactory, file_server: Any
 ) -> None:
     """The share source of the sources file, served with the credentials from the environment."""
-    from ragwarden.evaluation.samba_share import ADMINISTRATORS, AUTHENTICATED_USERS, FULL, INHERIT, READ, SHARE
+    from ragwarden.testing.samba.share import ADMINISTRATORS, AUTHENTICATED_USERS, FULL, INHERIT, READ, SHARE
 
     assert "smb" in EXCEPTIONS
     block = claimed(blocks, "smb")

@@ -10,13 +10,9 @@ from pathlib import Path
 import pytest
 
 from ragwarden.acl import tokens
-from ragwarden.acl.active_directory import (
-    ActiveDirectoryResolver,
-    ADConfig,
-    build_ad_resolver,
-    sid_from_bytes,
-    sid_to_bytes,
-)
+from ragwarden.acl.active_directory.config import ADConfig
+from ragwarden.acl.active_directory.resolver import ActiveDirectoryResolver, build_ad_resolver
+from ragwarden.acl.active_directory.wire import sid_from_bytes, sid_to_bytes
 from ragwarden.acl.principal_cache import CachingResolver
 from ragwarden.core.errors import ConfigurationError, DirectoryUnavailableError
 from tests.fixtures.relay import TcpRelay

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from ragwarden.acl import tokens
-from ragwarden.acl.active_directory import ActiveDirectoryResolver
+from ragwarden.acl.active_directory.resolver import ActiveDirectoryResolver
 from ragwarden.acl.principals import UnresolvablePrincipalError, admit
 from ragwarden.connectors import ntfs_acl
 from ragwarden.core.errors import ConfigurationError
@@ -116,7 +116,7 @@ def test_user_tokens_name_nobody_while_users_resolve_through_ad(samba_directory:
 
 def test_extra_domain_sids_are_checked() -> None:
     with pytest.raises(ConfigurationError, match="domain SID"):
-        from ragwarden.acl.active_directory import ADConfig
+        from ragwarden.acl.active_directory.config import ADConfig
 
         ADConfig(host="dc", bind_user="u", bind_password="p", extra_domain_sids=("S-1-5",))
 

@@ -1,7 +1,7 @@
 """Entra ID: bearer tokens validated against a local tenant's keys, groups from a local Graph emulator.
 
 The authority (OpenID discovery, token endpoint, JWKS) and Graph are a real HTTPS server of the test's
-own (``tests.fixtures.microsoft``); msal obtains its app token from it.
+own (``ragwarden.testing.microsoft.entra``); msal obtains its app token from it.
 """
 
 from __future__ import annotations
@@ -22,17 +22,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from ragwarden.acl import tokens
-from ragwarden.acl.entra import (
-    EntraResolver,
-    EntraTokenValidator,
-    GraphClient,
-    MsalAppToken,
-    build_entra_resolver,
-    build_entra_validator,
-)
+from ragwarden.acl.entra import EntraResolver, build_entra_resolver
+from ragwarden.acl.entra_tokens import EntraTokenValidator, build_entra_validator
+from ragwarden.acl.graph import GraphClient
+from ragwarden.acl.msal_app import MsalAppToken
 from ragwarden.acl.principal_cache import CachingResolver
 from ragwarden.core.errors import AuthenticationError, DirectoryUnavailableError
-from tests.fixtures.microsoft import FakeMicrosoft, rsa_key
+from ragwarden.testing.microsoft.entra import FakeMicrosoft
+from ragwarden.testing.microsoft.keys import rsa_key
 
 AUDIENCE = "api://ragwarden"
 USER_SID = "S-1-5-21-1004336348-1177238915-682003330-1105"

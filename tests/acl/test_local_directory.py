@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ragwarden.acl import tokens
-from ragwarden.acl.local_directory import LocalDirectory
+from ragwarden.acl.local_directory.resolver import LocalDirectory
 from ragwarden.core.errors import ConfigurationError
 from ragwarden.core.ports import PrincipalResolver
 

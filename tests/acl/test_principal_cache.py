@@ -7,24 +7,7 @@ import pytest
 from ragwarden.acl.principal_cache import CachingResolver
 from ragwarden.core.errors import ConfigurationError, DirectoryUnavailableError
 from ragwarden.core.models import AccessScope
-
-
-class ScriptedDirectory:
-    """A directory whose answers and outages the test controls."""
-
-    def __init__(self) -> None:
-        self.groups: dict[str, set[str]] = {"alice": {"sid:S-1-5-21-1-2-3-1001"}}
-        self.calls = 0
-        self.failure: Exception | None = None
-
-    def resolve(self, user: str) -> AccessScope:
-        self.calls += 1
-        if self.failure is not None:
-            raise self.failure
-        return AccessScope(principal=user, tokens=frozenset(self.groups.get(user, set())))
-
-    def describe(self, token: str) -> str:
-        return f"name of {token}"
+from ragwarden.testing.fakes.directory import ScriptedDirectory
 
 
 class Clock:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ragwarden.acl import tokens
-from ragwarden.acl.local_directory import LocalDirectory
+from ragwarden.acl.local_directory.resolver import LocalDirectory
 from ragwarden.acl.principal_cache import CachingResolver
 from ragwarden.acl.principals import (
     NOTHING,

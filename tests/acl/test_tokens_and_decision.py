@@ -113,7 +113,7 @@ def test_non_canonical_sids_that_cannot_be_canonicalised_are_refused(bad: str) -
 
 
 def test_the_resolvers_binary_sids_and_the_ntfs_mapping_agree_with_the_token_module() -> None:
-    from ragwarden.acl.active_directory import sid_from_bytes
+    from ragwarden.acl.active_directory.wire import sid_from_bytes
     from ragwarden.connectors import ntfs_acl
 
     raw = ntfs_acl.sid_bytes("S-1-5-21-1-2-3-1105")

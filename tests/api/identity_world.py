@@ -29,8 +29,9 @@ from ragwarden.api.app import create_app
 from ragwarden.core.settings import Settings, load_settings
 from ragwarden.retrieval.retriever import Retriever
 from ragwarden.services import Services, build_directory, build_index, build_services
-from tests.fakes import CountingEmbedder
-from tests.fixtures.microsoft import FakeMicrosoft, rsa_key
+from ragwarden.testing.fakes.embedding import CountingEmbedder
+from ragwarden.testing.microsoft.entra import FakeMicrosoft
+from ragwarden.testing.microsoft.keys import rsa_key
 from tests.fixtures.relay import TcpRelay  # noqa: F401 (re-exported for the API tests)
 from tests.fixtures.samba import NESTED, PASSWORD, SERVICE_USER, SambaDirectory
 

@@ -20,8 +20,8 @@ import httpx
 
 from ragwarden.api.answer_queue import AnswerQueue
 from ragwarden.api.app import create_app
-from ragwarden.api.bench_page import serve
-from ragwarden.generation.fakes import GatedChatModel
+from ragwarden.evaluation.bench_page import serve
+from ragwarden.testing.fakes.chat import GatedChatModel
 from tests.demo_fixtures import PROXY_SECRET, Demo
 
 QUESTION = "What is the phone extension of the IT helpdesk?"  # every demo user may read the answer

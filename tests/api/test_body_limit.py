@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from ragwarden.api.app import create_app
-from ragwarden.api.bench_page import serve
+from ragwarden.evaluation.bench_page import serve
 from tests.demo_fixtures import PROXY_SECRET, Demo
 
 CHUNK = 16 * 1024

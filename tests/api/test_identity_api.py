@@ -1,7 +1,7 @@
 """Who is asking, end to end through the REST API, against real identity servers.
 
 Real parts: a Samba AD domain controller (``tests.fixtures.samba``, LDAPS with the DC's own CA), the
-local HTTPS Entra authority and Graph emulator (``tests.fixtures.microsoft``), Qdrant Edge, the sync
+local HTTPS Entra authority and Graph emulator (``ragwarden.testing.microsoft.entra``), Qdrant Edge, the sync
 engine over a folder whose ``.acl.json`` sidecars grant ``sid:<SID of a DC group>`` and
 ``entra:<group objectId>`` tokens, and apps composed from settings by ``build_services`` /
 ``build_directory`` / ``build_authenticator``. The embedder is the ``CountingEmbedder`` fake, because
@@ -298,7 +298,7 @@ def test_an_entra_callers_conversation_is_keyed_by_object_id_not_by_the_changeab
 ) -> None:
     """preferred_username changes (renames) and passes to someone else: keyed by it, a newcomer holding
     a former colleague's name would continue that colleague's conversation (its questions feed follow-ups)."""
-    from ragwarden.generation.fakes import ScriptedChatModel
+    from ragwarden.testing.fakes.chat import ScriptedChatModel
 
     entra = world.services_with(auth_mode="entra", **world.entra_settings())
     services = dataclasses.replace(entra, extras={"chat_model": ScriptedChatModel()})  # answers: not under test

@@ -17,7 +17,7 @@ import pytest
 
 from ragwarden.api.app import create_app
 from ragwarden.api.auth import CombinedAuthenticator, LocalAuthenticator
-from ragwarden.api.bench_page import CHROMIUM, launch_chromium, serve
+from ragwarden.evaluation.bench_page import CHROMIUM, launch_chromium, serve
 from tests.browser.pages import SearchPage
 from tests.demo_fixtures import Demo
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from ragwarden import cli
 from ragwarden.api.app import create_app
-from ragwarden.api.bench_page import bench_queries, report, run, serve
+from ragwarden.evaluation import bench_page, benchmarks
+from ragwarden.evaluation.bench_page import bench_queries, report, run, serve
 from tests.demo_fixtures import Demo
 
 DEBOUNCE_MS = 60  # search.js: nothing can be on screen sooner after the last key
@@ -37,7 +37,7 @@ def test_bench_page_times_each_typed_query_from_its_last_keystroke_to_its_render
     assert all(s.server_ms is not None and 0 < s.server_ms < s.browser_ms for s in samples), samples
     text, _ = report(samples, 60)
     assert "keystroke → rendered" in text and "server /v1/search" in text and "p95 ≤ 150 ms" in text
-    assert cli.BENCHMARKS["page"] == "ragwarden.api.bench_page"
+    assert benchmarks.BENCHMARKS["page"] is bench_page.main
 
 
 def test_bench_queries_reach_two_hundred_distinct_typed_queries(demo: Demo) -> None:

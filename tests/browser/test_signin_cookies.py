@@ -18,8 +18,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from ragwarden.api.app import create_app
+from ragwarden.testing.microsoft.entra import FakeMicrosoft
 from tests.demo_fixtures import Demo
-from tests.fixtures.microsoft import FakeMicrosoft
 
 # What Entra's answer page does: post the fields to the redirect URI (a cross-site POST from Entra's origin).
 FORM_POST = """([action, fields]) => {

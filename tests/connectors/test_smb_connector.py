@@ -20,7 +20,7 @@ from ragwarden.ingestion.processing import DocumentProcessor
 from ragwarden.ingestion.state import StateStore
 from ragwarden.ingestion.sync import SyncEngine
 from ragwarden.retrieval.edge_index import QdrantEdgeIndex
-from tests.fakes import CountingEmbedder
+from ragwarden.testing.fakes.embedding import CountingEmbedder
 from tests.fixtures.smb import (
     ADMINISTRATORS,
     AUTHENTICATED_USERS,

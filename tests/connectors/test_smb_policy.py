@@ -30,7 +30,8 @@ from ragwarden.connectors.smb_policy import (
 )
 from ragwarden.core.errors import AccessControlError, ConfigurationError
 from ragwarden.core.models import FailedItem, SourceDocument
-from ragwarden.core.sources import DEFAULT_SCHEMES, SourceSpec, parse_sources
+from ragwarden.core.sources import parse_sources
+from ragwarden.core.sources.spec import DEFAULT_SCHEMES, SourceSpec
 from tests.fixtures.smb import EVERYONE, FULL, INHERIT, READ, SHARE, SmbServer
 
 HR = "S-1-5-21-1111111111-2222222222-3333333333-1105"

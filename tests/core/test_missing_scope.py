@@ -7,11 +7,11 @@ import pytest
 from ragwarden.core.errors import AccessControlError, MissingScopeError
 from ragwarden.core.models import member_scopes, require_scope
 from ragwarden.generation.answering import Answerer
-from ragwarden.generation.fakes import ScriptedChatModel
 from ragwarden.retrieval.filters import require_tokens
 from ragwarden.retrieval.hybrid import SearchPlan, should_query, should_scroll
 from ragwarden.retrieval.retriever import Retriever
-from tests.fakes import CountingEmbedder
+from ragwarden.testing.fakes.chat import ScriptedChatModel
+from ragwarden.testing.fakes.embedding import CountingEmbedder
 
 
 class NoIndex:

@@ -10,15 +10,9 @@ from pathlib import Path
 import pytest
 
 from ragwarden.core.errors import ConfigurationError
-from ragwarden.core.sources import (
-    DEFAULT_SCHEMES,
-    NAME_PATTERN,
-    SourceSpec,
-    default_folder_source_name,
-    load_sources,
-    parse_duration,
-    parse_sources,
-)
+from ragwarden.core.sources import load_sources, parse_sources
+from ragwarden.core.sources.durations import parse_duration
+from ragwarden.core.sources.spec import DEFAULT_SCHEMES, NAME_PATTERN, SourceSpec, default_folder_source_name
 
 ENV = {"RAGWARDEN_HR_SMB_USER": "svc-rag", "RAGWARDEN_HR_SMB_PASSWORD": "s3cr3t-Passw0rd!"}
 

@@ -20,10 +20,10 @@ import pytest
 import yaml
 
 from ragwarden.acl.decision import is_allowed
-from ragwarden.acl.local_directory import LocalDirectory
+from ragwarden.acl.local_directory.resolver import LocalDirectory
 from ragwarden.connectors.local_folder import LocalFolderConnector
 from ragwarden.core.models import AccessControl, FailedItem
-from ragwarden.evaluation.demo_corpus import demo_root, load_manifest
+from ragwarden.demo.loader import demo_root, load_manifest
 from ragwarden.ingestion.parsing import parse
 
 LANGS = ("de", "en")

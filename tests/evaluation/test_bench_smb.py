@@ -6,12 +6,13 @@ import os
 
 import pytest
 
-from ragwarden.evaluation import bench_smb, samba_dc
+from ragwarden.evaluation import bench_smb
+from ragwarden.testing.samba.provision import samba_installed
 
 
 @pytest.fixture(autouse=True)
 def _samba() -> None:
-    if samba_dc.samba_installed():
+    if samba_installed():
         return
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail("Samba is not installed; the SMB benchmark test must run in CI")

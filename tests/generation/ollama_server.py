@@ -3,8 +3,9 @@
 Endpoints as in Ollama's ``docs/api.md``: ``GET /api/tags``, ``POST /api/show``, ``POST /api/chat``
 (streaming NDJSON by default: one JSON object per line, ``done: false`` pieces with
 ``message.content``, then a final ``done: true`` object with ``done_reason`` and timing counters;
-``"stream": false`` gives one object). A model that is not installed gets a 404 with an
-``{"error": "model ... not found"}`` body. Knobs simulate slow, stalling, failing and foreign servers.
+``"stream": false`` gives one object; ``options.num_predict`` caps the pieces, one per token). A model
+that is not installed gets a 404 with an ``{"error": "model ... not found"}`` body. Knobs simulate slow,
+stalling, failing and foreign servers.
 """
 
 from __future__ import annotations
@@ -102,17 +103,19 @@ class _Handler(BaseHTTPRequestHandler):
         if not _installed(b, name):
             self._json(404, {"error": f'model "{name}" not found, try pulling it first'})
             return
+        limit = (body.get("options") or {}).get("num_predict")  # a piece is a token; -1: no limit
+        pieces = b.pieces[:limit] if isinstance(limit, int) and limit >= 0 else b.pieces
         if body.get("stream", True) is False:
-            self._json(200, self._part(name, "".join(b.pieces), done=True))
+            self._json(200, self._part(name, "".join(pieces), done=True))
             return
         self.send_response(200)
         self.send_header("Content-Type", "application/x-ndjson")
         self.end_headers()  # HTTP/1.0: the body ends when the connection closes
-        self._stream(name)
+        self._stream(name, pieces)
 
-    def _stream(self, name: str) -> None:
+    def _stream(self, name: str, pieces: tuple[str, ...]) -> None:
         b = self.server.behaviour
-        for index, piece in enumerate(b.pieces):
+        for index, piece in enumerate(pieces):
             if b.stall_after is not None and index >= b.stall_after:
                 time.sleep(b.stall_seconds)
                 return

@@ -9,7 +9,7 @@ from ragwarden.core.errors import IndexUnavailableError, InvalidRequestError
 from ragwarden.core.models import AccessScope
 from ragwarden.generation import NOT_FOUND, AnswerComplete, Answerer, AnswerToken, GenerationSettings
 from ragwarden.generation.errors import LLMUnavailableError
-from ragwarden.generation.fakes import ScriptedChatModel
+from ragwarden.testing.fakes.chat import ScriptedChatModel
 from tests.generation.support import FakeRetriever, chunk, scope
 
 CANARY = "CANARY-7f3a-SALARY-BANDS"

@@ -11,7 +11,7 @@ from ragwarden.generation.conversations import (
     condense_with_model,
     is_follow_up,
 )
-from ragwarden.generation.fakes import ScriptedChatModel
+from ragwarden.testing.fakes.chat import ScriptedChatModel
 
 
 def turn(question: str, standalone: str | None = None) -> Turn:

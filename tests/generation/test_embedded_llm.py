@@ -48,13 +48,6 @@ class Recording:
         return self.inner.stream(messages, max_tokens=max_tokens, temperature=temperature)
 
 
-@pytest.fixture(scope="session")
-def smollm(tmp_path_factory: pytest.TempPathFactory) -> LlamaCppChatModel:
-    model = LlamaCppChatModel(threads=2, cache_dir=tmp_path_factory.mktemp("models"))
-    model.load()
-    return model
-
-
 def ask(model: LlamaCppChatModel, chunks: list, question: str, **who: str) -> tuple[str, Recording]:
     recording = Recording(model)
     answerer = Answerer(FakeRetriever(chunks), recording, SETTINGS)

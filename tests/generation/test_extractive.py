@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ragwarden.core.models import SearchHit
 from ragwarden.generation.extractive import Extractor
-from tests.fakes import CountingEmbedder
+from ragwarden.testing.fakes.embedding import CountingEmbedder
 
 POLICY = (
     "# Urlaubsrichtlinie\n"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ragwarden.core.models import SearchHit
 from ragwarden.generation import Answerer, GenerationSettings
-from ragwarden.generation.fakes import ScriptedChatModel
 from ragwarden.generation.llm import count_message_tokens
 from ragwarden.generation.packing import PackingLimits, Source, pack_sources
+from ragwarden.testing.fakes.chat import ScriptedChatModel
 from tests.generation.support import FakeRetriever, chunk, scope
 
 

@@ -202,7 +202,16 @@ def test_parsing_never_opens_a_network_connection(tmp_path) -> None:
         socket.socket.connect = record("connect")
         socket.getaddrinfo = record("getaddrinfo")
         socket.create_connection = record("create_connection")
-        from ragwarden.ingestion.parsing import parse, warm_up
+        from ragwarden.core.errors import ConfigurationError
+        from ragwarden.core.runtime import prepare_process
+        from ragwarden.ingestion.parsing import parse
+        from ragwarden.ingestion.partitioners import warm_up
+        try:
+            warm_up()  # before the entry point's set-up: refused, and nothing imported or sent
+            raise AssertionError("parsing ran without the offline environment")
+        except ConfigurationError as exc:
+            assert "prepare_process" in str(exc), exc
+        prepare_process()  # what every entry point does first
         warm_up()
         for path in sorted(pathlib.Path({str(tmp_path)!r}).iterdir()):
             assert parse(path.read_bytes(), path.name, max_bytes=10**7), path

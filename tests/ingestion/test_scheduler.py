@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ragwarden.core.sources import SourceSpec
+from ragwarden.core.sources.spec import SourceSpec
 from ragwarden.ingestion.scheduler import Scheduler
-from ragwarden.ingestion.sync import SyncReport
+from ragwarden.ingestion.sync_report import SyncReport
 
 
 class Runner:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ragwarden.acl import tokens
-from ragwarden.acl.local_directory import LocalDirectory
+from ragwarden.acl.local_directory.resolver import LocalDirectory
 from ragwarden.acl.principals import Emittable
 from ragwarden.connectors.local_folder import LocalFolderConnector
 from ragwarden.core.models import AccessScope
@@ -20,7 +20,7 @@ from ragwarden.ingestion.state import StateStore
 from ragwarden.ingestion.sync import SyncEngine
 from ragwarden.retrieval.edge_index import QdrantEdgeIndex
 from ragwarden.retrieval.retriever import Retriever
-from tests.fakes import CountingEmbedder
+from ragwarden.testing.fakes.embedding import CountingEmbedder
 from tests.fixtures.samba import SambaDirectory
 
 HR = AccessScope("hanna", frozenset({"user:hanna", "group:hr", "everyone"}))

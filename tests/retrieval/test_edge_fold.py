@@ -16,9 +16,10 @@ import pytest
 
 from ragwarden.acl.decision import is_allowed
 from ragwarden.core.models import AccessControl, AccessScope, IndexedChunk, SearchFilter, SearchHit
-from ragwarden.retrieval.edge_index import EdgeTuning, QdrantEdgeIndex
-
-from .conftest import DIM, make_chunk
+from ragwarden.retrieval.edge_index import QdrantEdgeIndex
+from ragwarden.retrieval.index_tuning import EdgeTuning
+from ragwarden.testing.contracts.vector_index_data import make_chunk
+from ragwarden.testing.fakes.concepts import DIM
 
 BUDGET = 64  # 64 points × 8 dims × 4 bytes = 2 KB, Edge's indexing threshold derived from it
 GROUPS = ["group:a", "group:b", "group:c", "group:d"]

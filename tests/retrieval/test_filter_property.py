@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 
 from ragwarden.core.models import AccessControl, AccessScope
 from ragwarden.retrieval.edge_index import QdrantEdgeIndex
-
-from .conftest import make_chunk
+from ragwarden.testing.contracts.vector_index_data import make_chunk
 
 DIM = 8
 WORD = "Vorgang"  # in every chunk, so a keyword query reaches all of them

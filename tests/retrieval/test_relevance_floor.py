@@ -22,9 +22,9 @@ from ragwarden.core.ports import VectorIndex
 from ragwarden.core.settings import load_settings
 from ragwarden.retrieval.hybrid import SearchPlan, graph_probe, plan_legs, unique_word_idf
 from ragwarden.retrieval.sparse import Bm25Encoder, SparseVec
+from ragwarden.testing.contracts.vector_index_data import BOB, CORPUS, DIM, EMBEDDER, HR, MODES, RND, make_chunk
 
-from .conftest import ADAPTERS, DIM, EMBEDDER, make_chunk
-from .test_vector_index_contract import BOB, CORPUS, HR, MODES, RND
+from .conftest import ADAPTERS
 
 FLOORED = SearchPlan(dense_floor=0.5)
 

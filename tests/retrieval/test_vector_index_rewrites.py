@@ -12,8 +12,7 @@ import pytest
 from ragwarden.core.models import AccessControl, AccessScope, IndexedChunk, SearchFilter
 from ragwarden.core.ports import VectorIndex
 from ragwarden.retrieval import filters
-
-from .conftest import EMBEDDER, make_chunk
+from ragwarden.testing.contracts.vector_index_data import EMBEDDER, make_chunk
 
 STAFF = AccessScope("sam", frozenset({"user:sam", "group:staff"}))
 HR = AccessScope("hanna", frozenset({"user:hanna", "group:hr", "group:staff"}))

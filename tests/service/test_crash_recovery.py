@@ -14,7 +14,7 @@ even kills hold the state store's write lock (as a slow disk or another writer w
 server while its sync waits at its first, second or third commit. The seed is printed;
 ``RAGWARDEN_CRASH_SEED=<seed>`` replays the same changes and choices (kill moments vary with the machine).
 
-Restarts fork from a pre-warmed interpreter (:class:`~ragwarden.evaluation.live_server.Prewarmed`):
+Restarts fork from a pre-warmed interpreter (:class:`~ragwarden.testing.live_server.Prewarmed`):
 each is a real ``ragwarden serve`` that loads its model and index, without ~6 s of imports per start.
 """
 
@@ -37,7 +37,7 @@ import httpx
 import pytest
 
 from ragwarden.connectors.local_folder import LocalFolderConnector
-from ragwarden.evaluation.live_server import LiveServer, Prewarmed, wait_for
+from ragwarden.testing.live_server import LiveServer, Prewarmed, wait_for
 
 SEED = int(os.environ.get("RAGWARDEN_CRASH_SEED", "20260131"))
 KILLS = 20

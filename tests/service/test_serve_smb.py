@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from ragwarden.evaluation.live_server import LiveServer, wait_for
+from ragwarden.testing.live_server import LiveServer, wait_for
 from tests.fixtures.relay import TcpRelay
 from tests.fixtures.smb import FULL, INHERIT, READ, SHARE, SmbServer
 

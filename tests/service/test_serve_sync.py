@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ragwarden.evaluation.live_server import LiveServer, wait_for
+from ragwarden.testing.live_server import LiveServer, wait_for
 
 WATCH_BUDGET = 10.0  # seconds; the benchmark measures the real figure (≤ 5 s p95)
 

@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from ragwarden.api.app import create_app
 from ragwarden.core.models import AccessControl, AccessScope, Chunk, IndexedChunk
 from ragwarden.core.settings import load_settings
-from ragwarden.evaluation.live_server import PROXY_SECRET, free_port
 from ragwarden.services import Services, build_services
 from ragwarden.services.verify import verify
-from tests.fakes import CountingEmbedder
+from ragwarden.testing.fakes.embedding import CountingEmbedder
+from ragwarden.testing.live_server import PROXY_SECRET, free_port
 
 DIRECTORY = "users:\n  bob: {groups: [staff]}\n  ada: {groups: [it-admins]}\ngroups:\n  staff: {}\n  it-admins: {}\n"
 BOB = AccessScope("bob", frozenset({"user:bob", "group:staff", "everyone"}))

@@ -17,12 +17,12 @@ from typing import Any
 from ragwarden.acl import tokens
 from ragwarden.api.teams.bot import _conversation_key
 from ragwarden.api.teams.card import TEXTS
-from ragwarden.api.teams.local_channel import Sent
-from ragwarden.api.teams.world import TeamsWorld
 from ragwarden.core.models import AccessScope, JointScope
-from ragwarden.evaluation.demo_corpus import load_manifest
+from ragwarden.demo.loader import load_manifest
+from ragwarden.testing.microsoft.channel import Sent
+from ragwarden.testing.microsoft.entra import FakeMicrosoft
+from ragwarden.testing.microsoft.teams_world import TeamsWorld
 from tests.fixtures.botframework import card, card_text, cited_paths, everything_sent, may_see, may_see_with
-from tests.fixtures.microsoft import FakeMicrosoft
 
 HR_ONLY = "hr/onboarding_checklist_hr.txt"  # group:hr only
 

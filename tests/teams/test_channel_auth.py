@@ -15,9 +15,10 @@ import httpx
 import pytest
 
 from ragwarden.api.teams.channel_auth import BotFrameworkValidator, channel_keys
-from ragwarden.api.teams.local_channel import LocalChannel, rsa_key
-from ragwarden.api.teams.world import TeamsWorld
 from ragwarden.core.errors import AuthenticationError
+from ragwarden.testing.microsoft.channel import LocalChannel
+from ragwarden.testing.microsoft.keys import rsa_key
+from ragwarden.testing.microsoft.teams_world import TeamsWorld
 
 QUIET = 1.5  # seconds without any reply that show a refused activity was not processed
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from ragwarden.api.teams.hosting import TeamsEndpoint
-from ragwarden.api.teams.world import TeamsWorld
+from ragwarden.testing.microsoft.teams_world import TeamsWorld
 
 
 def _endpoint(world: TeamsWorld) -> TeamsEndpoint:

@@ -10,9 +10,9 @@ import uuid
 
 from ragwarden.acl import tokens
 from ragwarden.acl.entra import build_entra_resolver
-from ragwarden.api.teams.team_group import team_group_resolver
 from ragwarden.core.ports import PrincipalResolver
-from tests.fixtures.microsoft import FakeMicrosoft
+from ragwarden.services.identity import team_groups
+from ragwarden.testing.microsoft.entra import FakeMicrosoft
 
 SID = "S-1-5-21-1004336348-1177238915-682003330-4101"
 
@@ -20,7 +20,7 @@ SID = "S-1-5-21-1004336348-1177238915-682003330-4101"
 def _groups(ms: FakeMicrosoft) -> PrincipalResolver:
     people = build_entra_resolver(tenant_id=ms.tenant_id, client_id=ms.client_id, client_secret=ms.client_secret,
                                   authority_host=ms.authority_host, graph_url=ms.graph_url, ca_bundle=ms.ca_file)
-    return team_group_resolver(people, ttl=None)
+    return team_groups(people, ttl=None)
 
 
 def test_a_team_group_holds_its_own_token_its_written_back_sid_and_the_groups_it_is_nested_in(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ragwarden.core.errors import ConfigurationError, DirectoryUnavailableError
 from ragwarden.core.models import AccessScope
 from ragwarden.core.ports import PrincipalResolver
+from ragwarden.core.settings import PRINCIPAL_CACHE_TTL
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,7 @@ class CachingResolver(PrincipalResolver):
     def __init__(
         self,
         inner: PrincipalResolver,
-        ttl: float = 60.0,
+        ttl: float = PRINCIPAL_CACHE_TTL,
         clock: Callable[[], float] = time.monotonic,
         max_entries: int = 10_000,
     ) -> None:

@@ -36,7 +36,7 @@ def install_admin(app: FastAPI, services: Services) -> None:
     def sources(request: Request) -> dict[str, Any]:
         admin(request)
         status = source_status(services.state, getattr(app.state, "scheduler", None))
-        return {"sources": status, "index_points": services.index.count()}  # not for anonymous /healthz
+        return {"sources": status, "index_points": services.index_points()}  # not for anonymous /healthz
 
     @app.post("/v1/admin/sources/{name}/sync", tags=["admin"], status_code=202)
     def sync(name: str, request: Request, kind: Literal["content", "acl"] = "content") -> dict[str, Any]:

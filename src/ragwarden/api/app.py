@@ -47,10 +47,29 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
         docs_url="/docs" if demo else None,
         redoc_url="/redoc" if demo else None,
     )
-    names = auth.naming(services.directory) if isinstance(auth, CombinedAuthenticator) else services.directory
     if demo:
         app.add_middleware(LoopbackOnly)  # refuses before any route or mount hears the request
     install_error_handlers(app, "Bearer" if "entra" in services.settings.auth_modes else "RemoteUser")
+    install_search(app, services)
+    install_answers(app, services)
+    names = auth.naming(services.directory) if isinstance(auth, CombinedAuthenticator) else services.directory
+
+    @app.get("/v1/me", tags=["identity"])
+    def me(scope: Caller) -> dict[str, Any]:
+        return describe_scope(names, scope)
+
+    install_admin(app, services)
+    install_metrics(app, services)
+    install_signin(app, services.settings, auth)
+    install_page(app, services, services.settings.auth_modes)  # after sign-in: it links to it when served
+    install_teams(app, services)  # POST /api/messages, only when RAGWARDEN_TEAMS_APP_ID is set
+    app.state.services = services
+    app.state.authenticator = auth
+    return app
+
+
+def install_search(app: FastAPI, services: Services) -> None:
+    """Liveness, search and a document's metadata: each through the retriever with the caller's scope."""
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:
@@ -68,6 +87,9 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
     def document(doc_id: str, scope: Caller) -> dict[str, Any]:
         return document_metadata(services.retriever, scope, doc_id)
 
+
+def install_answers(app: FastAPI, services: Services) -> None:
+    """``POST /v1/answer`` behind the answer queue (admission, per-caller limits, streaming)."""
     answers = app.state.answer_queue = AnswerQueue.from_settings(services.settings)
 
     @app.post("/v1/answer", tags=["answers"])
@@ -82,16 +104,3 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
 
         stream = "text/event-stream" in request.headers.get("accept", "")
         return await respond(answers, scope.principal, start, stream=stream, resolve_ms=resolve_ms)
-
-    @app.get("/v1/me", tags=["identity"])
-    def me(scope: Caller) -> dict[str, Any]:
-        return describe_scope(names, scope)
-
-    install_admin(app, services)
-    install_metrics(app, services)
-    install_signin(app, services.settings, auth)
-    install_page(app, services, services.settings.auth_modes)  # after sign-in: it links to it when served
-    install_teams(app, services)  # POST /api/messages, only when RAGWARDEN_TEAMS_APP_ID is set
-    app.state.services = services
-    app.state.authenticator = auth
-    return app

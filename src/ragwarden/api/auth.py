@@ -78,7 +78,7 @@ class TrustedHeaderAuthenticator:
 
 @dataclass
 class EntraAuthenticator:
-    validator: Any  # ragwarden.acl.entra.EntraTokenValidator
+    validator: Any  # ragwarden.acl.entra_tokens.EntraTokenValidator
     resolver: PrincipalResolver
 
     def applies(self, request: Request) -> bool:
@@ -171,37 +171,6 @@ def build_authenticator(settings: Settings, directory: PrincipalResolver) -> Com
 
 
 def _entra(settings: Settings) -> EntraAuthenticator:
-    from ragwarden.acl.entra import build_entra_validator
+    from ragwarden.services.identity import entra_people, entra_validator
 
-    assert settings.entra_tenant_id  # checked by Settings
-    if not settings.entra_client_id:
-        raise ConfigurationError("RAGWARDEN_AUTH_MODE=entra needs RAGWARDEN_ENTRA_CLIENT_ID for Microsoft Graph")
-    validator = build_entra_validator(
-        tenant_id=settings.entra_tenant_id,
-        audience=settings.entra_audience,
-        authority_host=settings.entra_authority_host,
-        jwks_url=settings.entra_jwks_url,
-        issuers=settings.entra_issuers,
-        leeway=settings.entra_clock_skew,
-        ca_bundle=settings.entra_ca_bundle,
-    )
-    return EntraAuthenticator(validator, build_entra_resolver_from(settings))
-
-
-def build_entra_resolver_from(settings: Settings) -> PrincipalResolver:
-    """Entra object id -> scope through Graph, behind the principal cache (the REST API's entra mode
-    and the Teams bot resolve people the same way)."""
-    from ragwarden.acl.entra import build_entra_resolver
-
-    if not (settings.entra_tenant_id and settings.entra_client_id):
-        raise ConfigurationError("Entra users need RAGWARDEN_ENTRA_TENANT_ID and RAGWARDEN_ENTRA_CLIENT_ID for Graph")
-    return build_entra_resolver(
-        tenant_id=settings.entra_tenant_id,
-        client_id=settings.entra_client_id,
-        client_secret=settings.entra_client_secret.get_secret_value() if settings.entra_client_secret else None,
-        client_certificate_path=settings.entra_client_certificate,
-        authority_host=settings.entra_authority_host,
-        graph_url=settings.entra_graph_url,
-        ca_bundle=settings.entra_ca_bundle,
-        cache_ttl=settings.principal_cache_ttl,
-    )
+    return EntraAuthenticator(entra_validator(settings), entra_people(settings))

@@ -107,14 +107,7 @@ def ui_config(services: Services, auth_modes: tuple[str, ...], sign_in_served: b
 
 
 def _local_users(services: Services) -> list[dict[str, str]]:
-    from ragwarden.acl.local_directory import LocalDirectory
-
-    directory = services.directory
-    if not isinstance(directory, LocalDirectory):
-        return []
-    return [
-        {"id": user, "name": directory.display_name(user)} for user in directory.users() if directory.is_enabled(user)
-    ]
+    return [{"id": user, "name": name} for user, name in services.listed_users()]
 
 
 def install_page(app: FastAPI, services: Services, auth_modes: tuple[str, ...]) -> None:

@@ -82,7 +82,7 @@ class IdleFolder:
     ``max_wait`` at the latest: a fold holds the interpreter, so a request arriving during one waits."""
 
     def __init__(self, services: Services, quiet: float = 2.0, max_wait: float = 120.0) -> None:
-        self._index, self._quiet, self._max_wait = services.index, quiet, max_wait
+        self._settle, self._quiet, self._max_wait = services.settle_index, quiet, max_wait
         self._activity: Any = services.extras.setdefault("activity", Activity())
         self._due: float | None = None
         self._wake, self._stop = threading.Event(), threading.Event()
@@ -113,7 +113,7 @@ class IdleFolder:
             if self._activity.idle_for() >= self._quiet or time.monotonic() >= due:
                 self._due = None
                 try:
-                    self._index.settle()
+                    self._settle()
                 except Exception:  # noqa: BLE001 - the next sync asks again
                     log.exception("folding fresh points into the index failed")
 

@@ -117,7 +117,7 @@ class EntraSignIn:
     """The authorization-code flow against the configured tenant (the same app registration as Graph)."""
 
     def __init__(self, settings: Settings, sessions: SessionStore) -> None:
-        from ragwarden.acl.entra import client_credential
+        from ragwarden.acl.msal_app import client_credential
 
         if not (settings.entra_tenant_id and settings.entra_client_id and settings.entra_redirect_uri):
             raise ConfigurationError("Entra sign-in needs RAGWARDEN_ENTRA_TENANT_ID, _CLIENT_ID and _REDIRECT_URI")
@@ -134,7 +134,7 @@ class EntraSignIn:
         self._lock = threading.Lock()
 
     def _client(self) -> Any:
-        from ragwarden.acl.entra import confidential_client
+        from ragwarden.acl.msal_app import confidential_client
 
         with self._lock:
             if self._app is None:

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from ragwarden.core.errors import ConfigurationError
 from ragwarden.core.ports import Connector
-from ragwarden.core.sources import SourceSpec
+from ragwarden.core.sources.spec import SourceSpec
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "ragwarden.connectors"

@@ -3,7 +3,8 @@
 Each file's descriptor (owner, group, DACL, and what says whether a central access policy or an integrity
 label applies) is read over SMB in one compound round trip and mapped by
 :mod:`ragwarden.connectors.ntfs_acl`; files whose access cannot be mapped safely
-(:mod:`ragwarden.connectors.smb_policy`) are failed items, never documents.
+(:mod:`ragwarden.connectors.smb_policy`) are failed items, never documents. Which files there are (the
+listing, reparse points, include/exclude, the size limit) is the walk's: :mod:`ragwarden.connectors.smb_walk`.
 
 Share permissions are configuration, and must be said: ``share_allow`` lists the SIDs the share's
 permission admits (they become ``acl_share``, which the access filter intersects with the NTFS allow set),
@@ -20,12 +21,8 @@ an ACL change re-stamps, and a rename or move is a delete plus an add (ids deriv
 
 from __future__ import annotations
 
-import errno
-import fnmatch
 import hashlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -33,25 +30,15 @@ from ragwarden.connectors import smb_io
 from ragwarden.connectors.local_folder import prettify_title
 from ragwarden.connectors.ntfs_acl import sd_to_access
 from ragwarden.connectors.smb_policy import refuse_beyond_dacl, share_tokens
+from ragwarden.connectors.smb_walk import ListedFile, ShareWalk, why
 from ragwarden.core.errors import AccessControlError, ConfigurationError, DocumentTooLargeError, ItemError
 from ragwarden.core.models import AccessControl, FailedItem, SourceDocument
 from ragwarden.core.paths import outermost_paths
 
+# FailedItem.kind values this connector reports (and the walk's: KIND_FOLDER, KIND_REPARSE, KIND_TOO_LARGE).
 KIND_ACL = "acl"
-KIND_TOO_LARGE = "too_large"
 KIND_UNREADABLE = "unreadable"
-KIND_FOLDER = "folder"
-KIND_REPARSE = "reparse_point"  # symbolic links, junctions: not followed
 KIND_CHANGED = "changed"  # the file changed between the scan and the read: retried next run
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    rel: str
-    unc: str
-    size: int
-    modified: datetime
-    file_id: int
 
 
 def _secret(value: Any) -> str:
@@ -84,7 +71,6 @@ class SmbConnector:
         self._server, self._share, self._port = server, share, port
         self._root = "/".join(p for p in root_path.replace("\\", "/").split("/") if p)
         self._username, self._password = username, password
-        self._include, self._exclude = tuple(include), tuple(exclude)
         self._max_file_size = max_file_size
         self._share_tokens = share_tokens(share_allow)
         self._share_allow = tuple(share_allow)
@@ -94,6 +80,15 @@ class SmbConnector:
         self._auth_protocol = auth_protocol
         self._cache: dict[str, Any] = {}  # this connector's own SMB connections (credentials isolated)
         self._registered = False
+        self._listing = ShareWalk(
+            self._unc,
+            self.uri,
+            connection_cache=self._cache,
+            port=port,
+            include=include,
+            exclude=exclude,
+            max_file_size=max_file_size,
+        )
 
     @property
     def source(self) -> str:
@@ -123,7 +118,7 @@ class SmbConnector:
         a path below a reparse point yields a failed item, as the full walk never goes there."""
         return self._documents(self._walk(outermost_paths(paths)))
 
-    def _documents(self, entries: Iterator[_Entry | FailedItem]) -> Iterator[SourceDocument | FailedItem]:
+    def _documents(self, entries: Iterator[ListedFile | FailedItem]) -> Iterator[SourceDocument | FailedItem]:
         for entry in entries:
             if isinstance(entry, FailedItem):
                 yield entry
@@ -149,7 +144,7 @@ class SmbConnector:
         try:
             snapshot = smb_io.read_snapshot(self._unc(document.path), self._max_file_size + 1, **self._kwargs())
         except Exception as exc:  # noqa: BLE001 - any SMB failure is this item's failure
-            raise ItemError(f"{document.path}: cannot be read: {_why(exc)}") from exc
+            raise ItemError(f"{document.path}: cannot be read: {why(exc)}") from exc
         changed = self._changed_since_scan(document, snapshot)
         if changed:
             raise ItemError(f"{document.path}: {changed} since the scan; not indexed in this run")
@@ -216,7 +211,7 @@ class SmbConnector:
         try:
             self._register(self._cache)
         except Exception as exc:  # noqa: BLE001 - a bad server or credentials stop the whole run
-            raise ConfigurationError(f"cannot connect to \\\\{self._server}\\{self._share}: {_why(exc)}") from exc
+            raise ConfigurationError(f"cannot connect to \\\\{self._server}\\{self._share}: {why(exc)}") from exc
         self._registered = True
 
     def _unc(self, rel: str) -> str:
@@ -224,96 +219,17 @@ class SmbConnector:
         tail = "\\".join(parts).replace("/", "\\")
         return f"\\\\{self._server}\\{self._share}" + (f"\\{tail}" if tail else "")
 
-    def _walk(self, roots: Sequence[str] | None = None) -> Iterator[_Entry | FailedItem]:
+    def _walk(self, roots: Sequence[str] | None = None) -> Iterator[ListedFile | FailedItem]:
         """Every file below the root, or below ``roots`` (root-relative paths of files or folders)."""
-        import smbclient
-
         self._connect()
-        try:
-            smbclient.stat(self._unc(""), **self._kwargs())
-        except Exception as exc:  # noqa: BLE001 - an empty scan would read as "everything was deleted"
-            raise ConfigurationError(f"{self.uri('')} cannot be opened: {_why(exc)}") from exc
-        pending = [""] if roots is None else []
-        plain: set[str] = set()  # folders found not to be links, checked once for all roots
-        for rel in roots or ():
-            below: list[str] = []
-            yield from self._named(rel, below, plain)
-            pending.extend(reversed(below))
-        while pending:
-            folder = pending.pop()
-            try:
-                entries = sorted(smbclient.scandir(self._unc(folder), **self._kwargs()), key=lambda e: e.name)
-            except Exception as exc:  # noqa: BLE001
-                yield FailedItem(self.uri(folder), f"cannot list folder: {_why(exc)}", KIND_FOLDER)
-                continue
-            subfolders: list[str] = []
-            for entry in entries:
-                rel = f"{folder}/{entry.name}" if folder else entry.name
-                item = self._entry(entry, rel, subfolders)
-                if item is not None:
-                    yield item
-            pending.extend(reversed(subfolders))
+        yield from self._listing.files(roots)
 
-    def _named(self, rel: str, subfolders: list[str], plain: set[str]) -> Iterator[_Entry | FailedItem]:
-        """The file or folder at ``rel``, listed as the walk lists it (a folder goes to ``subfolders``);
-        ``plain`` holds the folders already found not to be reparse points."""
-        import smbclient
-
-        parent, _, name = rel.rpartition("/")
-        try:
-            for ancestor in _ancestors(parent):  # the full walk never enters a link or junction
-                if ancestor in plain:
-                    continue
-                if smbclient.lstat(self._unc(ancestor), **self._kwargs()).st_file_attributes & smb_io.REPARSE_POINT:
-                    yield FailedItem(
-                        self.uri(rel), "below a reparse point (link or junction); not followed", KIND_REPARSE
-                    )
-                    return
-                plain.add(ancestor)
-            # The name as the search pattern: the same listing, with the same fields, as the full walk's.
-            found = [e for e in smbclient.scandir(self._unc(parent), search_pattern=name, **self._kwargs())]
-        except Exception as exc:  # noqa: BLE001
-            if isinstance(exc, FileNotFoundError) or getattr(exc, "errno", None) == errno.ENOENT:
-                return  # gone (with its folder): the engine removes what it had there
-            yield FailedItem(self.uri(rel), f"cannot list: {_why(exc)}", KIND_FOLDER)
-            return
-        for entry in found:
-            if entry.name.casefold() == name.casefold():
-                item = self._entry(entry, f"{parent}/{entry.name}" if parent else entry.name, subfolders)
-                if item is not None:
-                    yield item
-
-    def _entry(self, entry: Any, rel: str, subfolders: list[str]) -> _Entry | FailedItem | None:
-        info = entry.smb_info
-        if info.file_attributes & smb_io.REPARSE_POINT:
-            return FailedItem(self.uri(rel), "reparse point (link or junction) not followed", KIND_REPARSE)
-        if entry.is_dir():
-            subfolders.append(rel)
-            return None
-        if not self._selected(rel):
-            return None
-        if info.end_of_file > self._max_file_size:
-            return FailedItem(
-                self.uri(rel), f"too large: {info.end_of_file} bytes (limit {self._max_file_size})", KIND_TOO_LARGE
-            )
-        return _Entry(rel, self._unc(rel), info.end_of_file, info.last_write_time, info.file_id)
-
-    def _selected(self, rel: str) -> bool:
-        name = rel.rsplit("/", 1)[-1]
-
-        def matches(patterns: tuple[str, ...]) -> bool:
-            return any(fnmatch.fnmatchcase(rel, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
-
-        if self._include and not matches(self._include):
-            return False
-        return not matches(self._exclude)
-
-    def _acl(self, entry: _Entry) -> tuple[AccessControl, bytes] | FailedItem:
+    def _acl(self, entry: ListedFile) -> tuple[AccessControl, bytes] | FailedItem:
         """The file's document ACL and the descriptor it comes from, or why it has none."""
         try:
             descriptor, file_id = smb_io.security_descriptor(entry.unc, **self._kwargs())
         except Exception as exc:  # noqa: BLE001 - cannot read the ACL: fail closed for this file
-            return FailedItem(self.uri(entry.rel), f"cannot read the security descriptor: {_why(exc)}", KIND_ACL)
+            return FailedItem(self.uri(entry.rel), f"cannot read the security descriptor: {why(exc)}", KIND_ACL)
         if file_id != entry.file_id:  # the path names another file than the one listed
             return FailedItem(self.uri(entry.rel), "replaced while it was scanned", KIND_CHANGED)
         try:
@@ -322,7 +238,7 @@ class SmbConnector:
         except AccessControlError as exc:
             return FailedItem(self.uri(entry.rel), f"ACL not indexed: {exc}", KIND_ACL)
 
-    def _document(self, entry: _Entry, acl: AccessControl, descriptor: bytes) -> SourceDocument:
+    def _document(self, entry: ListedFile, acl: AccessControl, descriptor: bytes) -> SourceDocument:
         fingerprint = _version(entry)
         name = entry.rel.rsplit("/", 1)[-1]
         stem, dot, suffix = name.rpartition(".")
@@ -348,17 +264,6 @@ class SmbConnector:
         )
 
 
-def _why(exc: BaseException) -> str:
-    """A short reason without credentials (smbprotocol messages carry paths and NT status only)."""
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]
-
-
-def _ancestors(folder: str) -> list[str]:
-    parts = folder.split("/") if folder else []
-    return ["/".join(parts[: n + 1]) for n in range(len(parts))]
-
-
-def _version(entry: _Entry) -> str:
+def _version(entry: ListedFile) -> str:
     """Which file, in which state: its id, size and last write, from the listing alone."""
     return f"{entry.size}:{entry.modified.isoformat()}:{entry.file_id}"

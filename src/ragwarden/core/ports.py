@@ -116,6 +116,15 @@ class Connector(Protocol):
     def read(self, document: SourceDocument) -> bytes:
         """The document's bytes."""
 
+    def scan_acls(self) -> Iterator[AclItem | FailedItem]:
+        """The permission-only pass: ``(doc_id, acl)`` or ``(doc_id, acl, version)`` per document, without
+        reading content; the version is :attr:`SourceDocument.version` of the file now at the document's
+        place. Never raises for one bad item."""
+
+
+#: what :meth:`Connector.scan_acls` yields per document
+AclItem = tuple[str, AccessControl] | tuple[str, AccessControl, str]
+
 
 class PrincipalResolver(Protocol):
     """Who is asking: a user name to the caller's access scope."""

@@ -86,11 +86,11 @@ class Tally:
 
 def answerer_for(services: Any, mode: str, model: Any) -> Any:
     """The answering use case as ``mode`` runs it (the composition root's, with the mode's settings)."""
-    from ragwarden.generation import Answerer, generation_settings_from
+    from ragwarden.generation import Answerer
     from ragwarden.generation.extractive import Extractor
 
     answer_mode = "extractive" if mode == "extractive" else "generative"
-    settings = generation_settings_from(services.settings, answer_mode=answer_mode)
+    settings = services.settings.model_copy(update={"answer_mode": answer_mode})
     if model is not None:
         model.repeat_penalty = settings.llm_repeat_penalty if mode == "guarded" else 1.0
     extractor = Extractor(services.embedder)
@@ -139,9 +139,9 @@ def run(services: Any, modes: list[str], limit: int | None) -> dict[tuple[str, s
     questions = load_questions()
     model = None
     if any(m != "extractive" for m in modes):
-        from ragwarden.generation import build_chat_model, generation_settings_from
+        from ragwarden.generation import build_chat_model
 
-        model = build_chat_model(generation_settings_from(services.settings))
+        model = build_chat_model(services.settings)
     tallies: dict[tuple[str, str], Tally] = {}
     for mode in modes:
         answerer = answerer_for(services, mode, model)
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not modes or any(m not in MODES for m in modes):
         parser.error(f"--modes takes {', '.join(MODES)}")
-    from ragwarden.evaluation.demo_corpus import demo_settings, ingest_demo
+    from ragwarden.demo.loader import demo_settings, ingest_demo
     from ragwarden.services import build_services
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -21,13 +21,13 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ragwarden.evaluation.live_server import LiveServer, wait_for
-
-if TYPE_CHECKING:
-    from ragwarden.evaluation.bench_freshness import Results
-    from ragwarden.evaluation.samba_share import ShareServer
+from ragwarden.evaluation.bench_freshness_corpus import DEPARTMENTS, PER_FOLDER, Corpus, word
+from ragwarden.evaluation.bench_freshness_load import Client, QueryLoad
+from ragwarden.evaluation.bench_freshness_phases import Changes, Probe, Results, changes_phase, run_server
+from ragwarden.testing.live_server import LiveServer, wait_for
+from ragwarden.testing.samba.share import FULL, INHERIT, READ, SHARE, ShareServer, file_server
 
 SOURCE = "bench-smb"
 ROOT = "bench"
@@ -40,11 +40,8 @@ def group(dept: str) -> str:
     return f"bench-{dept}"
 
 
-def _populate(s: ShareServer, corpus: Any, password: str) -> None:
+def _populate(s: ShareServer, corpus: Corpus, password: str) -> None:
     """AD groups and users, department folders with inheritable ACLs, then the files over SMB."""
-    from ragwarden.evaluation.bench_freshness import DEPARTMENTS, PER_FOLDER
-    from ragwarden.evaluation.samba_share import FULL, INHERIT, READ, SHARE
-
     for dept in DEPARTMENTS:
         s.dc.samba_tool("group", "add", group(dept))
         s.dc.samba_tool("user", "add", f"u-{dept}", password)
@@ -60,8 +57,6 @@ def _populate(s: ShareServer, corpus: Any, password: str) -> None:
 
 
 def _server(s: ShareServer, base: Path, acl_interval: str) -> LiveServer:
-    from ragwarden.evaluation.samba_share import SHARE
-
     sources = base / "sources.yaml"
     sources.write_text(
         f"sources:\n  - name: {SOURCE}\n    location: smb://{s.dc.ip}/{SHARE}/{ROOT}\n    watch: true\n"
@@ -82,11 +77,8 @@ def _server(s: ShareServer, base: Path, acl_interval: str) -> LiveServer:
     return LiveServer(base / "data", base / "unused.yaml", sources, env_extra=env)
 
 
-def _changes(s: ShareServer, corpus: Any) -> Any:
+def _changes(s: ShareServer, corpus: Corpus) -> Changes:
     """The folder benchmark's :class:`Changes`, made over SMB on the share."""
-    from ragwarden.evaluation.bench_freshness import DEPARTMENTS, Changes, Probe, word
-    from ragwarden.evaluation.samba_share import SHARE
-
     class SmbChanges(Changes):
         def make(self, kind: str) -> tuple[Callable[[], object], Probe]:
             if kind == "new":
@@ -113,9 +105,6 @@ def _changes(s: ShareServer, corpus: Any) -> Any:
 
 def smb_phase(args: Any, results: Results, scratch: Path) -> None:
     """Measure the SMB figures into ``results`` (latencies under :data:`MODE`, the pass length)."""
-    from ragwarden.evaluation.bench_freshness import Corpus, QueryLoad, changes_phase, run_server
-    from ragwarden.evaluation.samba_share import file_server
-
     corpus = Corpus(scratch / "unused", args.docs)  # only its names and texts: the files go to the share
     with file_server() as s:
         print(f"SMB: writing {args.docs} documents to the Samba share ...", flush=True)
@@ -132,11 +121,9 @@ def smb_phase(args: Any, results: Results, scratch: Path) -> None:
         run_server(server, MODE, args.docs, body, args.rate, results)
 
 
-def _permission_pass(server: LiveServer, changes: Any, results: Results) -> tuple[float, float]:
+def _permission_pass(server: LiveServer, changes: Changes, results: Results) -> tuple[float, float]:
     """One ``smbcacls`` revocation, then a permission pass requested at once: seconds from the change
     until search no longer shows the file, and the pass's own length (from ``/metrics``)."""
-    from ragwarden.evaluation.bench_freshness import Client
-
     client = Client(server)
     try:
         before = client.passes().get(("acl", "success"), (0, 0.0))

@@ -23,10 +23,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ragwarden.acl import tokens
-from ragwarden.acl.active_directory import ActiveDirectoryResolver, ADConfig
+from ragwarden.acl.active_directory.config import ADConfig
+from ragwarden.acl.active_directory.resolver import ActiveDirectoryResolver
 from ragwarden.acl.principal_cache import CachingResolver
-from ragwarden.evaluation import samba_dc
-from ragwarden.evaluation.samba_dc import SambaDC
+from ragwarden.testing.samba import dc as samba_dc
+from ragwarden.testing.samba.dc import SambaDC
 
 PASSWORD = "Bench-Passw0rd!x"  # noqa: S105 - accounts of a throwaway loopback test domain
 
@@ -50,7 +51,7 @@ def attach(root: Path) -> SambaDC:
     text = (root / "etc" / "smb.conf").read_text(encoding="utf-8")
     match = re.search(r"^\s*interfaces = ([0-9.]+)/", text, re.M)
     if match is None:
-        raise SystemExit(f"{root} does not look like a DC started by ragwarden.evaluation.samba_dc")
+        raise SystemExit(f"{root} does not look like a DC started by ragwarden.testing.samba.dc")
     return SambaDC(root=root, ip=match.group(1))
 
 

@@ -30,9 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from ragwarden.core.errors import RagwardenError
+from ragwarden.core.runtime import prepare_process
 from ragwarden.ingestion.chunking import Chunker, ChunkText
 from ragwarden.ingestion.embedding import SentenceTransformerEmbedder
-from ragwarden.ingestion.parsing import SUPPORTED_EXTENSIONS, parse, warm_up
+from ragwarden.ingestion.parsing import SUPPORTED_EXTENSIONS, parse
+from ragwarden.ingestion.partitioners import warm_up
 
 Doc = tuple[str, bytes]
 DEMO_CORPUS = Path(__file__).resolve().parent.parent / "demo" / "corpus"
@@ -205,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    prepare_process()
     corpora: list[tuple[str, list[Doc]]] = []
     if args.corpus is not None:
         corpora.append((f"demo ({args.corpus.name})" if args.corpus == DEMO_CORPUS else str(args.corpus),

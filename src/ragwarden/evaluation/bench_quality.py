@@ -18,7 +18,6 @@ from ragwarden.acl.decision import is_allowed
 from ragwarden.core.models import AccessScope
 from ragwarden.core.ports import SearchMode
 from ragwarden.retrieval.documents import search_documents
-from ragwarden.retrieval.retriever import Retriever
 
 MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "sparse")
 
@@ -43,7 +42,7 @@ def evaluate(services: Any, users: list[str], limit: int = 5) -> dict[tuple[str,
     askers = {q["expect"]: _asker(services, users, q["expect"]) for q in questions}
     table: dict[tuple[str, str], dict[str, float]] = {}
     for mode in MODES:
-        retriever = Retriever(services.index, services.embedder, mode=mode)
+        retriever = services.retriever_in(mode)
         ranks: dict[str, list[int | None]] = {"de": [], "en": []}
         for q in questions:
             doc_id, scope = askers[q["expect"]]
@@ -63,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ragwarden bench quality", description=__doc__)
     parser.add_argument("--data-dir", help="a demo data dir to reuse (default: a fresh temporary one)")
     args = parser.parse_args(argv)
-    from ragwarden.acl.local_directory import LocalDirectory
-    from ragwarden.evaluation.demo_corpus import demo_settings, ingest_demo
+    from ragwarden.acl.local_directory.resolver import LocalDirectory
+    from ragwarden.demo.loader import demo_settings, ingest_demo
     from ragwarden.services import build_services
 
     with tempfile.TemporaryDirectory() as tmp:

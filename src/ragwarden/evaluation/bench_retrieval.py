@@ -8,7 +8,8 @@
 (c) an ACL-only re-stamp of ``--restamp`` chunks (documents of 10 chunks), one document per call.
 
 Indexes are cached under ``--data-dir``: the first run builds them (1M points: load, then one HNSW
-build), later runs only query.
+build), later runs only query. The synthetic corpus and its cached index live in
+:mod:`ragwarden.evaluation.bench_retrieval_data`.
 """
 
 from __future__ import annotations
@@ -18,102 +19,18 @@ import os
 import shutil
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ragwarden.core.models import AccessControl, AccessScope, IndexedChunk, chunk_id
-from ragwarden.retrieval.edge_index import EdgeTuning, QdrantEdgeIndex
+from ragwarden.core.models import AccessControl, AccessScope
+from ragwarden.evaluation.bench_retrieval_data import CHUNKS_PER_DOC, Dataset, cache_path, open_cached_edge
+from ragwarden.retrieval.edge_index import QdrantEdgeIndex
+from ragwarden.retrieval.retriever import Retriever
 
-CHUNKS_PER_DOC = 10
-CLUSTERS = 1000
-BATCH = 2000
-DATASET_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Deterministic synthetic corpus: the first n points of a bigger dataset equal a smaller one."""
-
-    dim: int
-    groups: int
-    seed: int = 7
-
-    def _centers(self) -> Any:
-        import numpy as np
-
-        return np.random.default_rng(self.seed).standard_normal((CLUSTERS, self.dim)).astype(np.float32)
-
-    def doc_groups(self, doc: int) -> list[str]:
-        import numpy as np
-
-        rng = np.random.default_rng([self.seed, 1, doc])
-        picked = rng.choice(self.groups, size=int(rng.integers(1, 4)), replace=False)
-        return [f"group:g{g}" for g in sorted(picked)]
-
-    def batches(self, n: int) -> Iterator[tuple[int, Any]]:
-        """(first point number, vectors) in batches of BATCH points."""
-        import numpy as np
-
-        centers = self._centers()
-        for start in range(0, n, BATCH):
-            rng = np.random.default_rng([self.seed, 2, start])
-            size = min(BATCH, n - start)
-            vectors = centers[rng.integers(0, CLUSTERS, size)] + rng.standard_normal((size, self.dim))
-            yield start, (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-
-    def chunks(self, n: int) -> Iterator[list[IndexedChunk]]:
-        for start, vectors in self.batches(n):
-            out, acls = [], {}
-            for offset, vector in enumerate(vectors):
-                number = start + offset
-                doc, index = divmod(number, CHUNKS_PER_DOC)
-                if doc not in acls:
-                    acls[doc] = AccessControl(allow=frozenset(self.doc_groups(doc))).to_payload()
-                payload = {"doc_id": f"doc-{doc}", "chunk_index": index, "text": "", **acls[doc]}
-                out.append(IndexedChunk(chunk_id(f"doc-{doc}", index), vector, "", payload))
-            yield out
-
-    def queries(self, count: int, caller_groups: int, seed: int = 99) -> list[tuple[AccessScope, list[float]]]:
-        import numpy as np
-
-        rng = np.random.default_rng([self.seed, 3, seed])
-        centers = self._centers()
-        out = []
-        for i in range(count):
-            groups = rng.choice(self.groups, size=caller_groups, replace=False)
-            tokens = frozenset({f"user:bench{i}", *(f"group:g{g}" for g in groups)})
-            vector = centers[rng.integers(0, CLUSTERS)] + rng.standard_normal(self.dim).astype(np.float32)
-            out.append((AccessScope(f"bench{i}", tokens), vector.tolist()))
-        return out
-
-
-def _cache_path(data: Dataset, n: int, data_dir: Path) -> Path:
-    return data_dir / f"edge-v{DATASET_VERSION}-{n}-{data.dim}d-{data.groups}g"
-
-
-def _open_cached_edge(data: Dataset, n: int, data_dir: Path, say: Callable[[str], None]) -> QdrantEdgeIndex:
-    """The Edge index of the first n points, built once: bulk load without indexing, then one HNSW build."""
-    path = _cache_path(data, n, data_dir)
-    done = path / "COMPLETE"
-    if not done.exists():
-        shutil.rmtree(path, ignore_errors=True)
-        say(f"building the {n:,}-point index in {path} (once; later runs reuse it)")
-        started = time.perf_counter()
-        loading = QdrantEdgeIndex(path, tuning=EdgeTuning(indexing_threshold_kb=2**31 - 1, optimize_every=2**62))
-        loading.ensure_collection(data.dim)
-        for i, chunks in enumerate(data.chunks(n)):
-            loading.upsert(chunks)
-            if i % 50 == 0:
-                say(f"  loaded {i * BATCH + len(chunks):,} points  {time.perf_counter() - started:.0f} s")
-        loading.close()
-        index = QdrantEdgeIndex(path)
-        index.optimize()
-        say(f"  index built in {time.perf_counter() - started:.0f} s")
-        done.write_text("ok\n")
-        return index
-    return QdrantEdgeIndex(path)
+Queries = list[tuple[AccessScope, list[float]]]
+Say = Callable[[str], None]
 
 
 def _percentiles(ms: list[float]) -> tuple[float, float]:
@@ -136,22 +53,41 @@ def visible_share(data: Dataset, queries: list[tuple[AccessScope, list[float]]],
     return seen / (sample * len(queries))
 
 
+class Prembedded:
+    """The benchmarks' queries arrive as vectors: an embedder that is never asked to embed."""
+
+    model_id = "bench/precomputed-vectors"
+
+    def __init__(self, dimension: int = 384) -> None:
+        self.dimension = dimension
+
+    def embed_batch(self, texts: Any) -> list[list[float]]:
+        raise AssertionError("benchmark queries are vectors already")
+
+
+def vector_retriever(index: Any, mode: Any = "dense") -> Retriever:
+    """The choke point over ``index`` for queries given as vectors (:meth:`Retriever.search_vector`)."""
+    return Retriever(index, Prembedded(), mode=mode)
+
+
 def measure_search(index: Any, queries: list[tuple[AccessScope, list[float]]], recall: bool) -> SearchResult:
-    """Latency of the ACL-filtered top-10 search; recall@10 against exact filtered search (run apart,
-    so the brute-force passes do not disturb the timed ones)."""
+    """Latency of the ACL-filtered top-10 search through the retriever (scope check and re-check
+    included); recall@10 against exact filtered search (run apart, so the brute-force passes do not
+    disturb the timed ones)."""
+    retriever = vector_retriever(index)
     for scope, vector in queries:  # a warm-up pass: the first touches page the graph and vectors in
-        index.search(scope, vector, "", 10, "dense")
+        retriever.search_vector(scope, vector, 10)
     times, found = [], []
     for scope, vector in queries:
         started = time.perf_counter()
-        hits = index.search(scope, vector, "", 10, "dense")
+        hits = retriever.search_vector(scope, vector, 10)
         times.append((time.perf_counter() - started) * 1000)
         found.append({h.point_id for h in hits})
     score = None
     if recall:
         total = 0.0
         for (scope, vector), got in zip(queries, found, strict=True):
-            truth = {h.point_id for h in index.search(scope, vector, "", 10, "dense", exact=True)}
+            truth = {h.point_id for h in retriever.search_vector(scope, vector, 10, exact=True)}
             total += len(truth & got) / max(1, len(truth))
         score = total / len(queries)
     p50, p95 = _percentiles(times)
@@ -213,6 +149,65 @@ def _line(name: str, r: SearchResult) -> str:
     return f"    {name:<26} p50 {r.p50_ms:8.2f} ms   p95 {r.p95_ms:8.2f} ms{recall}"
 
 
+
+def _figure_a(args: argparse.Namespace, data: Dataset, queries: Queries, share: float, say: Say) -> None:
+    """(a): ACL-filtered top-10 over the large index, and a broad caller (the HNSW path)."""
+    index = open_cached_edge(data, args.points, args.data_dir, say)
+    say(
+        f"(a) ACL-filtered top-10 over {index.count():,} chunks, {args.dim}-d, {args.groups} groups, "
+        f"caller in {args.caller_groups} groups (sees {share:.1%}), {len(queries)} queries"
+    )
+    result = measure_search(index, queries, recall=True)
+    verdict = "met" if result.p95_ms <= 10 and (result.recall or 0) >= 0.98 else "MISSED"
+    say(_line("qdrant-edge", result) + f"   [target p95 ≤ 10 ms, recall ≥ 0.98: {verdict}]")
+    broad = data.queries(max(20, args.queries // 4), args.groups // 2, seed=5)
+    say(f"    broad caller (in {args.groups // 2} groups, sees {visible_share(data, broad):.0%}): the HNSW path")
+    say(_line("qdrant-edge", measure_search(index, broad, recall=True)))
+    index.close()
+
+
+def _figure_b(args: argparse.Namespace, data: Dataset, queries: Queries, share: float, say: Say) -> None:
+    """(b): the same data and queries through Qdrant Edge and through qdrant-client's local mode."""
+    n, few = args.compare_points, queries[: args.compare_queries]
+    say(f"(b) {n:,} chunks, same data and {len(few)} queries (caller sees {share:.1%})")
+    edge = open_cached_edge(data, n, args.data_dir, say)
+    edge_result = measure_search(edge, few, recall=False)
+    edge.close()
+    say(_line("qdrant-edge (embedded)", edge_result))
+    started = time.perf_counter()
+    local = _client_local(data, n)
+    say(f"    (qdrant-client local mode loaded in {time.perf_counter() - started:.0f} s)")
+    local_result = measure_search(local, few, recall=False)
+    local.close()
+    say(_line("qdrant-client local mode", local_result))
+    say(
+        f"    ratio local/edge: p50 {local_result.p50_ms / edge_result.p50_ms:,.0f}x, "
+        f"p95 {local_result.p95_ms / edge_result.p95_ms:,.0f}x"
+    )
+
+
+def _figure_c(args: argparse.Namespace, data: Dataset, say: Say) -> None:
+    """(c): an ACL-only re-stamp, timed on a scratch copy of the cached index."""
+    open_cached_edge(data, args.restamp, args.data_dir, say).close()
+    scratch = args.data_dir / "restamp-scratch"  # the cached index stays as built
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(cache_path(data, args.restamp, args.data_dir), scratch)
+    edge = QdrantEdgeIndex(scratch)
+    docs = args.restamp // CHUNKS_PER_DOC
+    grouped, per_document = measure_restamp(edge, data, args.restamp)
+    edge.close()
+    shutil.rmtree(scratch)
+    verdict = "met" if max(grouped, per_document) <= 5 else "MISSED"
+    say(
+        f"(c) ACL-only re-stamp of {docs * CHUNKS_PER_DOC:,} chunks ({docs:,} documents × {CHUNKS_PER_DOC}), "
+        "payload only, no re-embedding"
+    )
+    say(
+        f"    one new ACL for all, one call: {grouped:.2f} s;   a new ACL per document, "
+        f"{docs:,} calls: {per_document:.2f} s   [target ≤ 5 s: {verdict}]"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
@@ -223,52 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     queries = data.queries(args.queries, args.caller_groups)
     share = visible_share(data, queries)
     if "a" not in skip:
-        index = _open_cached_edge(data, args.points, args.data_dir, say)
-        say(
-            f"(a) ACL-filtered top-10 over {index.count():,} chunks, {args.dim}-d, {args.groups} groups, "
-            f"caller in {args.caller_groups} groups (sees {share:.1%}), {len(queries)} queries"
-        )
-        result = measure_search(index, queries, recall=True)
-        verdict = "met" if result.p95_ms <= 10 and (result.recall or 0) >= 0.98 else "MISSED"
-        say(_line("qdrant-edge", result) + f"   [target p95 ≤ 10 ms, recall ≥ 0.98: {verdict}]")
-        broad = data.queries(max(20, args.queries // 4), args.groups // 2, seed=5)
-        say(f"    broad caller (in {args.groups // 2} groups, sees {visible_share(data, broad):.0%}): the HNSW path")
-        say(_line("qdrant-edge", measure_search(index, broad, recall=True)))
-        index.close()
+        _figure_a(args, data, queries, share, say)
     if "b" not in skip:
-        n, few = args.compare_points, queries[: args.compare_queries]
-        say(f"(b) {n:,} chunks, same data and {len(few)} queries (caller sees {share:.1%})")
-        edge = _open_cached_edge(data, n, args.data_dir, say)
-        edge_result = measure_search(edge, few, recall=False)
-        edge.close()
-        say(_line("qdrant-edge (embedded)", edge_result))
-        started = time.perf_counter()
-        local = _client_local(data, n)
-        say(f"    (qdrant-client local mode loaded in {time.perf_counter() - started:.0f} s)")
-        local_result = measure_search(local, few, recall=False)
-        local.close()
-        say(_line("qdrant-client local mode", local_result))
-        say(
-            f"    ratio local/edge: p50 {local_result.p50_ms / edge_result.p50_ms:,.0f}x, "
-            f"p95 {local_result.p95_ms / edge_result.p95_ms:,.0f}x"
-        )
+        _figure_b(args, data, queries, share, say)
     if "c" not in skip and args.restamp > 0:
-        _open_cached_edge(data, args.restamp, args.data_dir, say).close()
-        scratch = args.data_dir / "restamp-scratch"  # the cached index stays as built
-        shutil.rmtree(scratch, ignore_errors=True)
-        shutil.copytree(_cache_path(data, args.restamp, args.data_dir), scratch)
-        edge = QdrantEdgeIndex(scratch)
-        docs = args.restamp // CHUNKS_PER_DOC
-        grouped, per_document = measure_restamp(edge, data, args.restamp)
-        edge.close()
-        shutil.rmtree(scratch)
-        verdict = "met" if max(grouped, per_document) <= 5 else "MISSED"
-        say(
-            f"(c) ACL-only re-stamp of {docs * CHUNKS_PER_DOC:,} chunks ({docs:,} documents × {CHUNKS_PER_DOC}), "
-            "payload only, no re-embedding"
-        )
-        say(
-            f"    one new ACL for all, one call: {grouped:.2f} s;   a new ACL per document, "
-            f"{docs:,} calls: {per_document:.2f} s   [target ≤ 5 s: {verdict}]"
-        )
+        _figure_c(args, data, say)
     return 0

@@ -18,7 +18,6 @@ check fails (counts, inherited entries, an embedder call during a re-stamp).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import math
 import random
 import secrets
@@ -31,14 +30,15 @@ from pathlib import Path
 from ragwarden.acl import tokens
 from ragwarden.connectors.smb import SmbConnector
 from ragwarden.core.models import AccessControl
-from ragwarden.core.ports import Embedder
-from ragwarden.evaluation.samba_share import FULL, INHERIT, INHERITED_ACE, READ, SHARE, ShareServer, file_server
 from ragwarden.ingestion.chunking import Chunker
 from ragwarden.ingestion.parsing import parse
 from ragwarden.ingestion.processing import DocumentProcessor
 from ragwarden.ingestion.state import StateStore
-from ragwarden.ingestion.sync import SyncEngine, SyncReport
+from ragwarden.ingestion.sync import SyncEngine
+from ragwarden.ingestion.sync_report import SyncReport
 from ragwarden.retrieval.edge_index import QdrantEdgeIndex
+from ragwarden.testing.fakes.embedding import CountingEmbedder, HashingEmbedder
+from ragwarden.testing.samba.share import FULL, INHERIT, INHERITED_ACE, READ, SHARE, ShareServer, file_server
 
 RESTAMP_TARGET_S = 10.0
 PER_FOLDER = 100
@@ -48,43 +48,6 @@ _WORDS = (
     "Urlaub Reisekosten Budget Quartal Vertrag Angebot Rechnung Projekt Freigabe Protokoll Server Backup "
     "vacation travel budget quarter contract offer invoice project approval minutes server backup team"
 ).split()
-
-
-class CountingEmbedder:
-    """Wraps an embedder and counts its calls: a re-stamp must not embed anything."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner, self.calls, self.texts = inner, 0, 0
-
-    @property
-    def model_id(self) -> str:
-        return self.inner.model_id
-
-    @property
-    def dimension(self) -> int:
-        return self.inner.dimension
-
-    def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
-        self.calls += 1
-        self.texts += len(texts)
-        return self.inner.embed_batch(texts)
-
-
-class HashingEmbedder:
-    """A fast stand-in (``--embedder fake``): hashed bag of words, unit length; for the smoke test only."""
-
-    model_id = "fake/hashing-bow"
-    dimension = 64
-
-    def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
-        vectors = []
-        for text in texts:
-            v = [0.0] * self.dimension
-            for word in text.lower().split():
-                v[int(hashlib.blake2b(word.encode(), digest_size=4).hexdigest(), 16) % self.dimension] += 1.0
-            norm = math.sqrt(sum(x * x for x in v)) or 1.0
-            vectors.append([x / norm for x in v])
-        return vectors
 
 
 @dataclass
@@ -269,10 +232,10 @@ def _report(bench: Bench, full: list[float], quiet: list[float], restamp: list[f
 
 def _embedder(kind: str) -> CountingEmbedder:
     if kind == "fake":
-        return CountingEmbedder(HashingEmbedder())
+        return CountingEmbedder(inner=HashingEmbedder())
     from ragwarden.ingestion.embedding import SentenceTransformerEmbedder
 
-    return CountingEmbedder(SentenceTransformerEmbedder())
+    return CountingEmbedder(inner=SentenceTransformerEmbedder())
 
 
 def run(args: argparse.Namespace, data: Path) -> int:

@@ -25,7 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ragwarden.core.models import AccessControl, AccessScope, IndexedChunk, SearchFilter, SearchHit, chunk_id
-from ragwarden.evaluation.bench_retrieval import CHUNKS_PER_DOC, Dataset, _cache_path, _open_cached_edge, _percentiles
+from ragwarden.evaluation.bench_retrieval import _percentiles, vector_retriever
+from ragwarden.evaluation.bench_retrieval_data import CHUNKS_PER_DOC, Dataset, cache_path, open_cached_edge
 from ragwarden.retrieval.edge_index import QdrantEdgeIndex
 
 DATA_DIR = Path.home() / ".cache" / "ragwarden-bench"
@@ -48,10 +49,10 @@ def measure_one_change(
     say = say or (lambda _text: None)
     data = Dataset(dim=384, groups=200)
     data_dir.mkdir(parents=True, exist_ok=True)
-    _open_cached_edge(data, points, data_dir, say).close()
+    open_cached_edge(data, points, data_dir, say).close()
     scratch = data_dir / "freshness-scratch"  # the cached index stays as built
     shutil.rmtree(scratch, ignore_errors=True)
-    shutil.copytree(_cache_path(data, points, data_dir), scratch)
+    shutil.copytree(cache_path(data, points, data_dir), scratch)
     index = QdrantEdgeIndex(scratch)
     try:
         index.settle()  # opened from disk: the engine says whether anything waits (nothing, in the cache)
@@ -87,7 +88,7 @@ def _until(check: Callable[[], bool], started: float, timeout: float = 60.0) -> 
 
 def _finds(index: QdrantEdgeIndex, scope: AccessScope, dense: list[float], word: str, doc_id: str) -> bool:
     where = SearchFilter(sources=frozenset({SOURCE}))
-    hits: list[SearchHit] = index.search(scope, dense, word, 10, "hybrid", where=where)
+    hits: list[SearchHit] = vector_retriever(index, "hybrid").search_vector(scope, dense, 10, query=word, where=where)
     return any(hit.doc_id == doc_id and word in hit.text for hit in hits)
 
 
@@ -107,7 +108,7 @@ def _one_change(index: QdrantEdgeIndex, data: Dataset, chunks: int) -> dict[str,
     index.settle()
     written = time.perf_counter() - started
     searchable = _until(lambda: _finds(index, _scope(groups[0]), new[0].dense, word, doc_id), started)
-    held = index.document_chunks(_scope(groups[0]), doc_id)
+    held = vector_retriever(index).document(_scope(groups[0]), doc_id)
     return {
         "change_write_s": written,
         "change_searchable_s": searchable,
@@ -144,10 +145,11 @@ def _timed_queries(
     """Milliseconds per ACL-filtered dense top-10 search, cycling the queries ``rounds`` times or
     until ``until()`` holds (at least once: a small write may be over before the first search)."""
     out: list[float] = []
+    retriever = vector_retriever(index)
     while not out or not (until() if until is not None else len(out) >= rounds):
         scope, vector = queries[len(out) % len(queries)]
         started = time.perf_counter()
-        index.search(scope, vector, "", 10, "dense")
+        retriever.search_vector(scope, vector, 10)
         out.append((time.perf_counter() - started) * 1000)
     return out
 

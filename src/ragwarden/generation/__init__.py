@@ -4,20 +4,13 @@ Entry points: :func:`build_chat_model` and :class:`Answerer` (see :mod:`.answeri
 :class:`GenerationSettings`. Heavy backends (llama.cpp, transformers, ollama) load lazily.
 """
 
-from ragwarden.generation.answering import (
-    AnswerComplete,
-    Answerer,
-    AnswerEvent,
-    AnswerResult,
-    AnswerToken,
-    SearchesDocuments,
-    Timings,
-)
+from ragwarden.generation.answer_events import AnswerComplete, AnswerEvent, AnswerResult, AnswerToken, Timings
+from ragwarden.generation.answering import Answerer, SearchesDocuments
 from ragwarden.generation.citations import Citation
 from ragwarden.generation.conversations import ConversationStore, InMemoryConversationStore, Turn
 from ragwarden.generation.llm import ChatMessage, ChatModel, complete
 from ragwarden.generation.prompting import NOT_FOUND
-from ragwarden.generation.settings import GenerationSettings, build_chat_model, generation_settings_from
+from ragwarden.generation.settings import GenerationSettings, build_chat_model, generation_settings
 
 __all__ = [
     "NOT_FOUND",
@@ -37,5 +30,5 @@ __all__ = [
     "GenerationSettings",
     "build_chat_model",
     "complete",
-    "generation_settings_from",
+    "generation_settings",
 ]

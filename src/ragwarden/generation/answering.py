@@ -5,27 +5,26 @@ every turn (conversation memory holds the caller's questions, never document tex
 relevant is retrieved, the fixed "not found" reply is returned without calling the model; it reads
 the same whether nothing exists or nothing is visible, so it cannot hint at a forbidden document.
 
-``answer_stream`` yields :class:`AnswerToken` events as the model generates, then one
-:class:`AnswerComplete` with the citations; ``answer`` collects them.
-
-Two modes (``RAGWARDEN_ANSWER_MODE``; ``auto`` picks extractive with the embedded model, generative with
-Ollama): an *extractive* answer quotes the sentences of the sources that answer the question
-(:mod:`ragwarden.generation.extractive`; no LLM, one token event with the whole text); a *generated*
-answer streams the model's tokens through the faithfulness guard (:mod:`ragwarden.generation.faithfulness`):
-a loop stops generation, unsupported sentences are dropped, and when too little is left the extractive
-answer is given instead (``fallback``). The result says which (``mode``), and per sentence its source.
+``answer_stream`` yields :class:`~ragwarden.generation.answer_events.AnswerToken` events as the answer
+is written, then one :class:`~ragwarden.generation.answer_events.AnswerComplete` with the citations;
+``answer`` collects them. Which mode answers, which hits may ground an answer and what the faithfulness
+guard keeps are decided in :mod:`ragwarden.generation.answer_modes`; this module composes them: validate
+and condense the question, retrieve, stream, time the turn and record it in the conversation.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import asdict, replace
 from typing import Any, Protocol
 
-from ragwarden.core.errors import ConfigurationError, InvalidRequestError
-from ragwarden.core.models import Scope, SearchHit, require_scope
-from ragwarden.generation.citations import Citation, resolve_citations, snippet
+from ragwarden.core.errors import ConfigurationError
+from ragwarden.core.models import Scope, SearchHit
+from ragwarden.core.settings.generation import GenerationFields
+from ragwarden.generation.answer_events import AnswerComplete, AnswerEvent, AnswerResult, AnswerToken, Timings
+from ragwarden.generation.answer_modes import quoted_answer, relevant_hits, resolve_mode, supported_sentences
+from ragwarden.generation.citations import Citation, resolve_citations
 from ragwarden.generation.conversations import (
     ConversationStore,
     InMemoryConversationStore,
@@ -36,16 +35,14 @@ from ragwarden.generation.conversations import (
     new_conversation_id,
 )
 from ragwarden.generation.errors import PromptTooLongError
-from ragwarden.generation.extractive import Extractor, Quote
-from ragwarden.generation.faithfulness import MIN_KEPT_SHARE, LoopStop, check_sentences, supported_share
-from ragwarden.generation.language import Language, detect_language
+from ragwarden.generation.extractive import Extractor
+from ragwarden.generation.faithfulness import LoopStop
 from ragwarden.generation.llm import ChatMessage, ChatModel, count_message_tokens
 from ragwarden.generation.packing import PackingLimits, Source, pack_sources
 from ragwarden.generation.prompting import NOT_FOUND, build_messages, format_source
-from ragwarden.generation.relevance import content_terms, shared_terms
+from ragwarden.generation.questions import OpenTurn, check_question, turn_language
 from ragwarden.generation.settings import GenerationSettings
 
-MAX_QUESTION_CHARS = 2000
 SAFETY_TOKENS = 16  # slack for the estimate of the chat template's tokens
 
 
@@ -55,74 +52,6 @@ class SearchesDocuments(Protocol):
     def search(self, scope: Scope, query: str, limit: int = 10) -> list[SearchHit]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Timings:
-    """Milliseconds: retrieval, prompt building, the model's first token and whole reply, the turn."""
-
-    retrieve_ms: float = 0.0
-    prompt_ms: float = 0.0
-    first_token_ms: float | None = None
-    generate_ms: float = 0.0
-    total_ms: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerResult:
-    answer: str
-    citations: tuple[Citation, ...]
-    conversation_id: str
-    language: Language
-    found: bool  # False: the fixed "not found" reply, the model was not asked
-    standalone_question: str
-    model_id: str
-    timings: Timings
-    mode: str = "generated"  # "generated" | "extractive"
-    sentences: tuple[tuple[str, int | None], ...] = ()  # each sentence and the citation number behind it
-    fallback: bool = False  # a generated answer replaced by the extractive one (too little was supported)
-    dropped_sentences: int = 0  # generated sentences no source supported
-    stopped_loop: bool = False  # generation was stopped because the model repeated itself
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "answer": self.answer,
-            "citations": [c.to_dict() for c in self.citations],
-            "conversation_id": self.conversation_id,
-            "language": self.language,
-            "found": self.found,
-            "mode": self.mode,
-            "sentences": [{"text": text, "citation": number} for text, number in self.sentences],
-            "fallback": self.fallback,
-            "dropped_sentences": self.dropped_sentences,
-        }
-
-    def timings_dict(self) -> dict[str, Any]:
-        return asdict(self.timings)
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerToken:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerComplete:
-    result: AnswerResult
-
-
-AnswerEvent = AnswerToken | AnswerComplete
-
-
-@dataclass(frozen=True, slots=True)
-class _Turn:
-    """What one request knows before retrieval."""
-
-    conversation_id: str
-    question: str
-    standalone: str
-    language: Language
-    started: float
-
-
 class Answerer:
     """Composes the retrieval choke point, a chat model and settings into cited answers."""
 
@@ -130,7 +59,7 @@ class Answerer:
         self,
         retriever: SearchesDocuments,
         model: ChatModel | None,
-        settings: GenerationSettings | None = None,
+        settings: GenerationFields | None = None,
         conversations: ConversationStore | None = None,
         clock: Callable[[], float] = time.perf_counter,
         extractor: Extractor | None = None,
@@ -141,7 +70,7 @@ class Answerer:
         ``tiny_model``: the model is the shipped SmolLM2-135M, whose answers ``auto`` does not show."""
         self.retriever = retriever
         self.model: Any = model  # None: extractive only
-        self.settings = settings or GenerationSettings()
+        self.settings: GenerationFields = settings or GenerationSettings()
         s = self.settings
         self.extractor, self.guard = extractor, guard
         self.mode = resolve_mode(s, tiny_model and extractor is not None)
@@ -180,39 +109,33 @@ class Answerer:
         first = next(events)
         return _prepended(first, events)
 
-    def _begin(self, scope: Scope, question: str, conversation_id: str | None) -> _Turn:
-        require_scope(scope, "answering")
-        if not isinstance(question, str) or not question.strip():
-            raise InvalidRequestError("the question must not be empty")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise InvalidRequestError(f"the question must be at most {MAX_QUESTION_CHARS} characters")
+    def _begin(self, scope: Scope, question: str, conversation_id: str | None) -> OpenTurn:
+        question = check_question(scope, question)
         started = self._clock()
-        question = question.strip()
         cid = check_conversation_id(conversation_id) if conversation_id else new_conversation_id()
         history = self.conversations.turns(scope.principal, cid)
         if self.settings.answer_condense == "llm":
             standalone = condense_with_model(self.model, history, question)
         else:
             standalone = condense_heuristic(history, question)
-        language = (
-            detect_language(question)
-            or (history[-1].language if history else None)
-            or detect_language(standalone)
-            or "en"
-        )
-        return _Turn(cid, question, standalone, language, started)
+        return OpenTurn(cid, question, standalone, turn_language(question, history, standalone), started)
 
-    def _run(self, scope: Scope, turn: _Turn, limit: int) -> Generator[AnswerEvent, None, None]:
+    def _run(self, scope: Scope, turn: OpenTurn, limit: int) -> Generator[AnswerEvent, None, None]:
         t0 = self._clock()
         hits = self.retriever.search(scope, turn.standalone, limit)
-        relevant = self._relevant(hits, turn.standalone)
+        relevant = relevant_hits(hits, turn.standalone, self.settings)
         t1 = self._clock()
         if not relevant:
             yield from self._not_found(scope, turn, Timings(retrieve_ms=_ms(t1 - t0)))
-            return
-        if self.mode == "extractive":
+        elif self.mode == "extractive":
             yield from self._extractive(scope, turn, relevant, t0, t1)
-            return
+        else:
+            yield from self._generated(scope, turn, relevant, t0, t1)
+
+    def _generated(
+        self, scope: Scope, turn: OpenTurn, relevant: list[SearchHit], t0: float, t1: float
+    ) -> Generator[AnswerEvent, None, None]:
+        """The model's answer, streamed; with the guard on, only its supported sentences are kept."""
         sources = self._pack(relevant, turn)
         few_shot = self.settings.answer_few_shot
         messages = build_messages(turn.standalone, sources, turn.language, few_shot=few_shot)
@@ -236,10 +159,9 @@ class Answerer:
             citations = tuple(resolve_citations(answer, sources))
             yield AnswerComplete(self._finish(scope, turn, answer, citations, True, timings))
             return
-        checked = check_sentences(answer, sources, turn.language)
-        kept = [c for c in checked if c.source is not None]
-        dropped, looped = len(checked) - len(kept), bool(loop and loop.looping)
-        if not kept or supported_share(checked) < MIN_KEPT_SHARE:
+        kept, dropped = supported_sentences(answer, sources, turn.language)
+        looped = bool(loop and loop.looping)
+        if not kept:
             if self.extractor is not None:
                 yield from self._extractive(scope, turn, relevant, t0, t1, fallback=(dropped, looped))
             else:
@@ -254,7 +176,7 @@ class Answerer:
     def _extractive(
         self,
         scope: Scope,
-        turn: _Turn,
+        turn: OpenTurn,
         hits: list[SearchHit],
         t0: float,
         t1: float,
@@ -268,10 +190,7 @@ class Answerer:
         if not quotes:
             yield from self._not_found(scope, turn, timings)
             return
-        citations, numbers = _quote_citations(quotes)
-        opening, closing = ("\u201e", "\u201c") if turn.language == "de" else ("\u201c", "\u201d")
-        lines = [f"{opening}{q.text}{closing} [{n}]" for q, n in zip(quotes, numbers, strict=True)]
-        answer = "\n".join(lines)
+        answer, citations, sentences = quoted_answer(quotes, turn.language)
         yield AnswerToken(answer)
         result = self._finish(scope, turn, answer, citations, True, timings)
         dropped, looped = fallback or (0, False)
@@ -279,7 +198,7 @@ class Answerer:
             replace(
                 result,
                 mode="extractive",
-                sentences=tuple((q.text, n) for q, n in zip(quotes, numbers, strict=True)),
+                sentences=sentences,
                 fallback=fallback is not None,
                 dropped_sentences=dropped,
                 stopped_loop=looped,
@@ -307,18 +226,7 @@ class Answerer:
             _close(stream)  # an abandoned answer releases the model (and its lock) at once
         return first
 
-    def _relevant(self, hits: Sequence[SearchHit], question: str) -> list[SearchHit]:
-        s = self.settings
-        kept = [h for h in hits if h.text.strip()]
-        if s.answer_min_score is not None:
-            kept = [h for h in kept if h.score >= s.answer_min_score]
-        terms = content_terms(question)
-        if s.answer_min_term_overlap and terms:
-            needed = min(s.answer_min_term_overlap, len(terms))
-            kept = [h for h in kept if shared_terms(terms, _searchable(h)) >= needed]
-        return kept
-
-    def _pack(self, hits: list[SearchHit], turn: _Turn) -> list[Source]:
+    def _pack(self, hits: list[SearchHit], turn: OpenTurn) -> list[Source]:
         s = self.settings
         skeleton = build_messages(turn.standalone, [], turn.language, few_shot=s.answer_few_shot)
         fixed = count_message_tokens(self.model, skeleton)
@@ -335,7 +243,7 @@ class Answerer:
             )
         return sources
 
-    def _not_found(self, scope: Scope, turn: _Turn, timings: Timings) -> Iterator[AnswerEvent]:
+    def _not_found(self, scope: Scope, turn: OpenTurn, timings: Timings) -> Iterator[AnswerEvent]:
         text = NOT_FOUND[turn.language]
         yield AnswerToken(text)
         total = Timings(**{**asdict(timings), "total_ms": _ms(self._clock() - turn.started)})
@@ -344,7 +252,7 @@ class Answerer:
     def _finish(
         self,
         scope: Scope,
-        turn: _Turn,
+        turn: OpenTurn,
         answer: str,
         citations: tuple[Citation, ...],
         found: bool,
@@ -363,41 +271,6 @@ class Answerer:
             "extractive" if self.model is None else self.model.model_id,
             timings,
         )
-
-
-def resolve_mode(settings: GenerationSettings, tiny_model: bool) -> str:
-    """``extractive`` or ``generative``: what ``auto`` means is measured (``ragwarden bench answers``):
-    the shipped SmolLM2-135M gets too few facts right to be shown; another model (Ollama, or a GGUF of
-    your own) answers through the faithfulness guard."""
-    if settings.answer_mode != "auto":
-        return settings.answer_mode
-    return "extractive" if tiny_model else "generative"
-
-
-def _quote_citations(quotes: Sequence[Quote]) -> tuple[tuple[Citation, ...], list[int]]:
-    """One citation per quoted document, numbered in order of first quote; each quote's number."""
-    citations: dict[str, Citation] = {}
-    numbers = []
-    for quote in quotes:
-        hit = quote.hit
-        if hit.doc_id not in citations:
-            payload, page = hit.payload, hit.payload.get("page")
-            citations[hit.doc_id] = Citation(
-                number=len(citations) + 1,
-                doc_id=hit.doc_id,
-                title=str(payload.get("title") or ""),
-                source_uri=str(payload.get("source_uri") or ""),
-                snippet=snippet(hit.text),
-                section=str(payload.get("section") or ""),
-                page=page if isinstance(page, int) else None,
-            )
-        numbers.append(citations[hit.doc_id].number)
-    return tuple(citations.values()), numbers
-
-
-def _searchable(hit: SearchHit) -> str:
-    payload = hit.payload
-    return " ".join(str(payload.get(k) or "") for k in ("title", "section")) + " " + hit.text
 
 
 def _ms(seconds: float) -> float:

@@ -144,10 +144,8 @@ class LlamaCppChatModel:
         return self._llama
 
     def _build(self) -> Any:
-        # OpenMP workers that spin while waiting made answers ~3x slower when other work shares the
-        # cores (measured: 18 s vs 6 s to first token at load 7 on 2 cores). It only takes effect if
-        # no OpenMP runtime is loaded yet (torch shares libgomp), so entry points should set it early.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # OMP_WAIT_POLICY=PASSIVE (spinning OpenMP workers made answers ~3x slower on 2 cores) is set by
+        # the entry points before torch or llama.cpp load: ragwarden.core.runtime.prepare_process.
         from llama_cpp import Llama
 
         from ragwarden.generation.requantize import q8_copy

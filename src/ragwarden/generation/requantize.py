@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ragwarden.generation.errors import LLMUnavailableError
+
 log = logging.getLogger(__name__)
 
 
@@ -35,7 +37,7 @@ def q8_copy(source: Path, cache_dir: Path | None = None, threads: int = 2) -> Pa
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _quantize(source, target, threads)
-    except (OSError, RuntimeError) as exc:
+    except (OSError, LLMUnavailableError) as exc:
         # Slower, not wrong: the original model still answers.
         log.warning("could not make a Q8_0 copy of %s (%s); using it as it is", source.name, exc)
         return source
@@ -68,11 +70,11 @@ def _quantize(source: Path, target: Path, threads: int) -> None:
         )
         if done.returncode != 0:
             tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-            raise RuntimeError(f"llama.cpp quantizer exited with {done.returncode}: {tail[0]}")
+            raise LLMUnavailableError(f"llama.cpp quantizer exited with {done.returncode}: {tail[0]}")
         os.chmod(partial, 0o644)
         os.replace(partial, target)  # atomic: a concurrent loader sees the whole file or none
     except subprocess.TimeoutExpired as exc:
-        raise RuntimeError("llama.cpp quantizer took longer than 300 s") from exc
+        raise LLMUnavailableError("llama.cpp quantizer took longer than 300 s") from exc
     finally:
         if os.path.exists(partial):
             os.unlink(partial)

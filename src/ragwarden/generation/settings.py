@@ -1,16 +1,16 @@
-"""Typed settings of the generation layer and the factories that build from them.
+"""The generation layer's settings and the factory that builds the chat model from them.
 
-The field names are those of ``ragwarden.core.settings.Settings`` (environment ``RAGWARDEN_<NAME>``);
-:func:`generation_settings_from` copies the matching attributes of any settings object, so the entry
-point builds one :class:`Settings` and passes it down.
+The generation layer takes :class:`~ragwarden.core.settings.generation.GenerationFields`: the application's one
+:class:`~ragwarden.core.settings.Settings` object is one (it is passed down as it is); a caller without the
+application's settings (a benchmark, a test) builds :class:`GenerationSettings` with :func:`generation_settings`.
 """
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, ValidationError, model_validator
+from pydantic import ConfigDict, ValidationError
 
 from ragwarden.core.errors import ConfigurationError
-from ragwarden.core.settings import GenerationFields
+from ragwarden.core.settings.generation import GenerationFields
 from ragwarden.generation.llm import ChatModel
 
 
@@ -19,23 +19,11 @@ class GenerationSettings(GenerationFields):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> GenerationSettings:
-        if self.llm_backend == "ollama" and not self.ollama_model.strip():
-            raise ValueError("RAGWARDEN_OLLAMA_MODEL is required when RAGWARDEN_LLM_BACKEND=ollama")
-        return self
 
-
-def generation_settings_from(settings: object | None = None, **overrides: object) -> GenerationSettings:
-    """Generation settings from the attributes of ``settings`` that share a field name, plus overrides."""
-    values = {
-        name: getattr(settings, name)
-        for name in GenerationSettings.model_fields
-        if settings is not None and getattr(settings, name, None) is not None
-    }
-    values.update(overrides)
+def generation_settings(**values: object) -> GenerationSettings:
+    """Generation settings from keyword values; a bad value is one readable :class:`ConfigurationError`."""
     try:
-        return GenerationSettings(**values)
+        return GenerationSettings(**values)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
@@ -43,7 +31,7 @@ def generation_settings_from(settings: object | None = None, **overrides: object
         raise ConfigurationError(f"invalid generation settings: {problems}") from exc
 
 
-def build_chat_model(settings: GenerationSettings | None = None) -> ChatModel:
+def build_chat_model(settings: GenerationFields | None = None) -> ChatModel:
     """The configured chat model. Nothing is loaded or contacted yet (the embedded model loads on first
     use, or call its ``load()``; an Ollama model's ``check()`` verifies server and model)."""
     s = settings or GenerationSettings()

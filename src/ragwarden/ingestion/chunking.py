@@ -17,7 +17,7 @@ from typing import Any
 
 from ragwarden.core.errors import ConfigurationError
 from ragwarden.core.models import Section
-from ragwarden.ingestion.parsing import HEADING_SEPARATOR
+from ragwarden.ingestion.sections import HEADING_SEPARATOR
 
 Tokenize = Callable[[str], list[int]]
 

@@ -20,7 +20,6 @@ End to end (parse → chunk → embed) see ``ragwarden bench ingest``.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -163,9 +162,8 @@ def _torch_threads() -> int:
 
 
 def _load(path: Path, precision: str) -> Any:
-    # Belt and braces: even a typo'd path must never turn into a hub look-up.
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    # local_files_only: even a typo'd path never turns into a hub look-up (and the entry points run
+    # offline: ragwarden.core.runtime.prepare_process).
     import torch
     from sentence_transformers import SentenceTransformer
 

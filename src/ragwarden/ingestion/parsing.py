@@ -1,30 +1,22 @@
-"""Document bytes to text sections with ``unstructured``: offline, and one bad file is one ParseError.
+"""Document bytes to text sections: the format checked, then partitioned, and one bad file is one ParseError.
 
 The format is chosen by file extension and checked by a cheap content sniff (magic bytes, encryption
-markers) before any partitioner runs. Elements are grouped into :class:`Section` s by their Title
-elements (:func:`group_sections`); tables become " | "-separated rows.
-
-Offline by construction (:func:`_prepare_offline`): unstructured's telemetry ping is switched off, and
-its spaCy model (which it would otherwise download from the internet on first use, for its
-title/narrative heuristics) is replaced by spaCy's blank multi-language tokenizer with a rule-based
-sentencizer. PDFs go through :mod:`ragwarden.ingestion.pdf_layout` (pdfminer.six and unstructured's own
-classifier, as ``partition_pdf``'s ``fast`` strategy, without its heavy ``unstructured_inference`` import).
+markers) before any partitioner runs (:mod:`ragwarden.ingestion.partitioners`: ``unstructured``, offline).
+Elements are grouped into :class:`Section` s by their Title elements
+(:func:`ragwarden.ingestion.sections.group_sections`); tables become " | "-separated rows. Whatever goes wrong
+on the way is this document's :class:`~ragwarden.core.errors.ParseError`, with a reason, never a crash.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import io
-import os
-import threading
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
 from ragwarden.core.errors import DocumentTooLargeError, ParseError, UnsupportedFormatError
 from ragwarden.core.models import Section
+from ragwarden.ingestion.partitioners import elements_of
+from ragwarden.ingestion.sections import group_sections
 
 _KINDS = {
     ".pdf": "pdf",
@@ -41,9 +33,6 @@ _KINDS = {
 }
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(_KINDS)
 
-# Language hints skip unstructured's per-document language detection (langdetect, ~25 ms a
-# document); the corpus is German and English.
-_LANGUAGES = ["eng", "deu"]
 _OOXML = {"docx", "pptx", "xlsx"}
 _TEXTUAL = {"html", "md", "text", "email"}
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -130,8 +119,7 @@ def _ole_is_encrypted(data: bytes) -> bool:
 
 def _partition(kind: str, data: bytes) -> list[Any]:
     try:
-        _prepare_offline()
-        return _pdf(data) if kind == "pdf" else _unstructured(kind, data)
+        return elements_of(kind, data)
     except ParseError:
         raise
     except Exception as exc:  # noqa: BLE001 - any partitioner failure is this document's failure
@@ -142,195 +130,3 @@ def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     return reason[:_MAX_REASON]
-
-
-def _decode(data: bytes) -> str:
-    """Text files in the wild: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _pdf(data: bytes) -> list[Any]:
-    from ragwarden.ingestion.pdf_layout import pdf_elements
-
-    elements = pdf_elements(data)
-    if not elements:
-        raise ParseError("no text (a scanned PDF? OCR is not enabled)")
-    return elements
-
-
-# kind → (unstructured.partition module, how the bytes go in)
-_UNSTRUCTURED = {
-    "docx": ("docx", "file"),
-    "pptx": ("pptx", "file"),
-    "xlsx": ("xlsx", "file"),
-    "html": ("html", "file"),
-    "md": ("md", "text"),
-    "text": ("text", "text"),
-    "email": ("email", "file"),
-}
-
-
-def _unstructured(kind: str, data: bytes) -> list[Any]:
-    module_name, source = _UNSTRUCTURED[kind]
-    module = importlib.import_module(f"unstructured.partition.{module_name}")
-    partition = getattr(module, f"partition_{module_name}")
-    arg: dict[str, Any] = {"text": _decode(data)} if source == "text" else {"file": io.BytesIO(data)}
-    if kind == "email":
-        arg["process_attachments"] = False
-    return list(partition(**arg, languages=_LANGUAGES))
-
-
-_SKIPPED = {"Header", "Footer", "PageBreak", "PageNumber", "Image"}
-# A "title" ending like a sentence is a one-sentence paragraph the heuristics misread (see above).
-_SENTENCE_END = (".", "!", ",", ";")
-_MAX_HEADING_CHARS = 200
-HEADING_SEPARATOR = " › "
-
-
-def group_sections(elements: Iterable[Any]) -> list[Section]:
-    """unstructured elements to sections: a new section at every heading and every new page.
-
-    Headings nest by ``category_depth`` and a section's heading is the path to it (an e-mail's
-    subject or a sheet's name first). A heading with no text under it becomes text itself, so no
-    word is lost; adjacent pieces with the same heading and page are merged.
-    """
-    grouper = _Grouper()
-    for element in elements:
-        grouper.add(element)
-    return grouper.finish()
-
-
-@dataclass
-class _Heading:
-    text: str
-    depth: int
-    page: int | None
-    used: bool = False
-
-
-@dataclass
-class _Grouper:
-    sections: list[Section] = field(default_factory=list)
-    stack: list[_Heading] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-    page: int | None = None
-    context: str = ""
-
-    def add(self, element: Any) -> None:
-        category = str(getattr(element, "category", ""))
-        text = _element_text(element, category)
-        if category in _SKIPPED or not text:
-            return
-        meta = element.metadata
-        page = meta.page_number
-        context = " ".join(str(meta.page_name or getattr(meta, "subject", None) or "").split())
-        if context != self.context:
-            self._flush()
-            self._pop_to(0)
-            self.context = context
-        if category == "Title" and len(text) <= _MAX_HEADING_CHARS and not text.endswith(_SENTENCE_END):
-            self._flush()
-            depth = int(meta.category_depth or 0)
-            self._pop_to(depth)
-            self.stack.append(_Heading(text, depth, page))
-            return
-        if self.lines and page != self.page:
-            self._flush()
-        if not self.lines:
-            self.page = page
-        self.lines.append(text)
-
-    def finish(self) -> list[Section]:
-        self._flush()
-        self._pop_to(0)
-        return self.sections
-
-    def _pop_to(self, depth: int) -> None:
-        """Close every heading at ``depth`` or deeper; an empty one is kept as text."""
-        while self.stack and self.stack[-1].depth >= depth:
-            heading = self.stack.pop()
-            if not heading.used:
-                self._emit(heading.text, heading.page)
-
-    def _flush(self) -> None:
-        if self.lines:
-            self._emit("\n".join(self.lines), self.page)
-            self.lines = []
-
-    def _emit(self, text: str, page: int | None) -> None:
-        for heading in self.stack:
-            heading.used = True
-        path = [self.context] if self.context else []
-        path += [h.text for h in self.stack]
-        name = HEADING_SEPARATOR.join(path)
-        last = self.sections[-1] if self.sections else None
-        if last is not None and last.heading == name and last.page == page:
-            self.sections[-1] = Section(f"{last.text}\n{text}", name, page)
-        else:
-            self.sections.append(Section(text, name, page))
-
-
-def _element_text(element: Any, category: str) -> str:
-    if category == "Table":
-        rows = _table_rows(getattr(element.metadata, "text_as_html", None))
-        if rows:
-            return "\n".join(rows)
-    text = " ".join(str(getattr(element, "text", "") or "").split())
-    if category == "ListItem":
-        return f"- {text}" if text.strip("•·‣◦▪*-– ") else ""  # a bare bullet carries nothing
-    return text
-
-
-def _table_rows(html: str | None) -> list[str]:
-    """A table as lines of " | "-separated cells: rows stay rows for the reader and the embedder."""
-    if not html:
-        return []
-    from lxml import html as lxml_html
-
-    rows = []
-    for row in lxml_html.fromstring(html).iter("tr"):
-        cells = [" ".join(cell.text_content().split()) for cell in row if cell.tag in ("td", "th")]
-        if any(cells):
-            rows.append(" | ".join(cells))
-    return rows
-
-
-_offline_lock = threading.Lock()
-
-
-def warm_up() -> None:
-    """Do the one-off work now (offline set-up, partitioner imports: pandas alone takes a second),
-    e.g. in a freshly started worker process, so the first documents do not pay for it."""
-    _prepare_offline()
-    for module_name, _ in _UNSTRUCTURED.values():
-        importlib.import_module(f"unstructured.partition.{module_name}")
-    importlib.import_module("pdfminer.high_level")
-
-
-@functools.cache
-def _prepare_offline() -> None:
-    """Make unstructured safe for an air-gapped, privacy-bound deployment, once per process."""
-    with _offline_lock:
-        # Read by unstructured at import (a usage ping) and at every partition call.
-        os.environ["DO_NOT_TRACK"] = "1"
-        os.environ["SCARF_NO_ANALYTICS"] = "1"
-        os.environ["UNSTRUCTURED_DISABLE_NOTICE"] = "1"
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        import spacy
-        from unstructured.nlp import tokenize
-
-        nlp = spacy.blank("xx")
-        nlp.add_pipe("sentencizer")
-        # Without a tagger no token is a verb: a one-sentence paragraph may come back as a Title.
-        # group_sections() demotes titles that read like sentences, which is good enough.
-        tokenize._get_nlp = lambda: nlp  # type: ignore[assignment]
-        tokenize._install_spacy_model = _refuse_download
-
-
-def _refuse_download() -> None:
-    raise ParseError("unstructured tried to download a spaCy model; model downloads are disabled")

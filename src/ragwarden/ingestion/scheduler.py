@@ -6,6 +6,9 @@ Per source at most one pass runs at a time; a request for a pass that is already
 satisfies a queued permission pass. A failing source is retried with exponential back-off and never
 holds the others up. Every pass is recorded (:mod:`ragwarden.ingestion.source_records`): the choke
 point withholds a source whose last successful permission read is older than its ``max_acl_age``.
+
+This module is the running part (worker threads, the lock, change watchers, requests); which pass runs next
+and when each is due again are the plain rules of :mod:`ragwarden.ingestion.jobs`.
 """
 
 from __future__ import annotations
@@ -14,16 +17,15 @@ import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ragwarden.core.errors import NotFoundError
-from ragwarden.core.sources import SourceSpec
+from ragwarden.core.sources.spec import SourceSpec
+from ragwarden.ingestion.jobs import Job, SourceEntry, Watcher, next_job, reschedule
 from ragwarden.ingestion.source_records import PASS_ACL, PASS_CHANGES, PASS_CONTENT
-from ragwarden.ingestion.sync import SyncReport
+from ragwarden.ingestion.sync_report import SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -46,51 +48,7 @@ class PassRunner(Protocol):
         """Can a pass over ``spec`` be limited to some paths (else a notification runs a content sync)?"""
 
 
-class Watcher(Protocol):
-    def start(self) -> None: ...
-
-    def stop(self, timeout: float = 5.0) -> None: ...
-
-
 WatchFactory = Callable[[SourceSpec, Callable[[Any], None]], "Watcher | None"]
-
-
-@dataclass
-class Job:
-    """One requested or scheduled pass; what ``ragwarden ingest`` shows a progress bar for."""
-
-    source: str
-    kind: str
-    reason: str
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    state: str = "queued"  # queued, running, done, failed
-    done: int = 0  # items seen so far
-    report: SyncReport | None = None
-    error: str | None = None
-    not_before: float = 0.0
-    created: float = 0.0
-    started: float = 0.0
-    finished: threading.Event = field(default_factory=threading.Event)
-    paths: set[str] = field(default_factory=set)  # a changes pass: the notified paths
-    covers: list[Job] = field(default_factory=list)  # queued passes this one does the work of
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "source": self.source, "kind": self.kind, "state": self.state}
-        out.update(done=self.done, reason=self.reason, error=self.error)
-        if self.report is not None:
-            out["summary"] = self.report.summary
-            out["failed"] = [{"source_uri": f.source_uri, "reason": f.reason} for f in self.report.failed]
-        return out
-
-
-@dataclass
-class _Source:
-    spec: SourceSpec
-    due: dict[str, float]
-    queued: dict[str, Job] = field(default_factory=dict)
-    running: Job | None = None
-    failures: int = 0
-    watcher: Watcher | None = None
 
 
 class Scheduler:
@@ -108,7 +66,7 @@ class Scheduler:
         self._runner, self._watch = runner, watch
         self._backoff = (backoff_base, backoff_max)
         self._clock = clock
-        self._sources: dict[str, _Source] = {}
+        self._sources: dict[str, SourceEntry] = {}
         self._jobs: dict[str, Job] = {}
         self._cond = threading.Condition()
         self._pool = ThreadPoolExecutor(
@@ -124,7 +82,7 @@ class Scheduler:
         now = self._clock()
         with self._cond:
             old = self._sources.get(spec.name)
-            entry = _Source(spec, {PASS_CONTENT: now + content_due, PASS_ACL: now + acl_due})
+            entry = SourceEntry(spec, {PASS_CONTENT: now + content_due, PASS_ACL: now + acl_due})
             if old is not None:
                 entry.queued, entry.running, entry.watcher = old.queued, old.running, old.watcher
             self._sources[spec.name] = entry
@@ -167,7 +125,7 @@ class Scheduler:
             if scoped:
                 job.paths.update(paths)
 
-    def _queue(self, entry: _Source, kind: str, reason: str, delay: float) -> Job:
+    def _queue(self, entry: SourceEntry, kind: str, reason: str, delay: float) -> Job:
         """The pass of ``kind`` queued for ``entry``, queued now if there is none (called with the lock held)."""
         job = entry.queued.get(kind)
         if job is None:
@@ -218,7 +176,7 @@ class Scheduler:
             self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _start_watch(self, entry: _Source) -> None:
+    def _start_watch(self, entry: SourceEntry) -> None:
         if not entry.spec.watch or self._watch is None:
             return
         name = entry.spec.name
@@ -243,7 +201,7 @@ class Scheduler:
         for entry in self._sources.values():
             if entry.running is not None:
                 continue
-            job = self._next_job(entry, now)
+            job = next_job(entry, now, self._jobs)
             if job is None:
                 pending = [j.not_before for j in entry.queued.values()] + list(entry.due.values())
                 sleep = min(sleep, max(0.01, min(pending) - now))
@@ -253,22 +211,7 @@ class Scheduler:
             self._pool.submit(self._run, entry, job)
         return sleep
 
-    def _next_job(self, entry: _Source, now: float) -> Job | None:
-        for kind in (PASS_CONTENT, PASS_CHANGES, PASS_ACL):
-            job = entry.queued.get(kind)
-            if job is not None and job.not_before <= now:
-                job = entry.queued.pop(kind)
-                if kind == PASS_CONTENT and PASS_CHANGES in entry.queued:  # a content sync reads them all
-                    job.covers.append(entry.queued.pop(PASS_CHANGES))
-                return job
-        for kind in (PASS_CONTENT, PASS_ACL):
-            if entry.due[kind] <= now:
-                job = Job(entry.spec.name, kind, "schedule", created=now)
-                self._jobs[job.id] = job
-                return job
-        return None
-
-    def _run(self, entry: _Source, job: Job) -> None:
+    def _run(self, entry: SourceEntry, job: Job) -> None:
         spec = entry.spec
 
         def counting(items: Iterable[Any]) -> Iterator[Any]:
@@ -285,36 +228,14 @@ class Scheduler:
             job.error, job.state = str(exc) or type(exc).__name__, "failed"
         self._finish(entry, job)
 
-    def _finish(self, entry: _Source, job: Job) -> None:
+    def _finish(self, entry: SourceEntry, job: Job) -> None:
         now = self._clock()
         with self._cond:
             entry.running = None
-            spec = entry.spec
             for absorbed in job.covers:
                 absorbed.report, absorbed.state, absorbed.error = job.report, job.state, job.error
                 absorbed.finished.set()
-            if job.kind == PASS_CHANGES:
-                if job.state != "done":  # what it could not sync, a content sync will (with back-off)
-                    entry.due[PASS_CONTENT] = min(entry.due[PASS_CONTENT], now)
-            elif job.state == "done":
-                entry.failures = 0
-                # Intervals run from start to start: a pass that takes a while does not stretch the
-                # period (permissions are as old as the start of the pass that read them).
-                entry.due[PASS_ACL] = max(now, job.started + spec.acl_interval)
-                if job.kind == PASS_CONTENT:
-                    entry.due[PASS_CONTENT] = max(now, job.started + spec.content_interval)
-                    covered = entry.queued.pop(PASS_ACL, None)  # a content sync re-read every ACL
-                    if covered is not None and covered.created <= job.started:
-                        covered.report, covered.state = job.report, "done"
-                        covered.finished.set()
-                    elif covered is not None:
-                        entry.queued[PASS_ACL] = covered
-                elif job.report is not None and job.report.recovered:
-                    entry.due[PASS_CONTENT] = now  # a permission pass cannot re-add what it took out
-            else:
-                entry.failures += 1
-                base, cap = self._backoff
-                entry.due[job.kind] = now + min(cap, base * 2 ** (entry.failures - 1))
+            reschedule(entry, job, now, self._backoff)
             job.finished.set()
             self._forget_old_jobs()
             self._cond.notify_all()

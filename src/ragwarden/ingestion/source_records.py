@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from ragwarden.core.sources import SourceSpec
+from ragwarden.core.sources.spec import SourceSpec
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (

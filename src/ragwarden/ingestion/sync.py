@@ -5,46 +5,30 @@ re-embedding; new or changed content → parsed, chunked, embedded (batched acro
 written; gone from the source → removed. A document whose ACL or content can no longer be read is
 removed too: what cannot be checked is not shown (fail closed).
 
-Every ACL, in both passes and unchanged documents included (the directories may have changed), is
-first admitted against what the configured resolvers can emit (:func:`ragwarden.acl.principals.admit`):
-a deny naming a principal no caller can hold fails the document; allow entries naming one are left
-out and counted in the report.
+This module is the content pass (:meth:`SyncEngine.sync`); the permission-only pass and the index writes both
+passes share (ACL admission, re-stamps, removals, crash recovery) are
+:class:`~ragwarden.ingestion.permission_sync.PermissionSync`, which the engine extends; what a pass did is a
+:class:`~ragwarden.ingestion.sync_report.SyncReport`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from ragwarden.acl.principals import Emittable, UnresolvablePrincipalError, admit
+from ragwarden.acl.principals import Emittable
 from ragwarden.core.errors import ItemError, RagwardenError
 from ragwarden.core.models import AccessControl, Chunk, FailedItem, IndexedChunk, SourceDocument
 from ragwarden.core.paths import outermost_paths
 from ragwarden.core.ports import Connector, Embedder, VectorIndex
+from ragwarden.ingestion.permission_sync import PermissionSync
 from ragwarden.ingestion.state import DocumentState, StateStore
-
-log = logging.getLogger(__name__)
+from ragwarden.ingestion.sync_report import SyncReport
 
 ChunkMaker = Callable[[SourceDocument, bytes], list[Chunk]]
-
-
-class AclConnector(Protocol):
-    """A connector that can read permissions without content (both built-in connectors can)."""
-
-    @property
-    def source(self) -> str: ...
-
-    def scan_acls(self) -> Iterator[AclItem | FailedItem]:
-        """``(doc_id, acl)`` or ``(doc_id, acl, version)`` per document, without reading content; the
-        version is :attr:`SourceDocument.version` of the file now at the document's place."""
-
-
-AclItem = tuple[str, AccessControl] | tuple[str, AccessControl, str]
 
 
 @runtime_checkable
@@ -61,36 +45,6 @@ class ScopedConnector(Protocol):
 
 def _under(uri: str, prefixes: tuple[str, ...]) -> bool:
     return any(uri == p or uri.startswith(p.rstrip("/") + "/") for p in prefixes)
-
-
-@dataclass
-class SyncReport:
-    source: str
-    added: int = 0
-    updated: int = 0
-    restamped: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    chunks_written: int = 0
-    # documents taken out to be indexed afresh: left in flight by a crashed pass, or found by a permission
-    # pass with another ACL on another file than the one indexed (the content sync is brought forward)
-    recovered: int = 0
-    failed: list[FailedItem] = field(default_factory=list)
-    # allow/share tokens no configured resolver emits (they grant nothing): token -> documents naming it
-    ignored: Counter[str] = field(default_factory=Counter)
-    seconds: float = 0.0
-
-    @property
-    def summary(self) -> str:
-        text = (
-            f"{self.added} added, {self.updated} updated, {self.restamped} re-stamped, "
-            f"{self.unchanged} unchanged, {self.deleted} deleted, {len(self.failed)} failed; "
-            f"{self.chunks_written} chunks written in {self.seconds:.1f} s"
-        )
-        if self.ignored:
-            named = ", ".join(f"{t} ({n})" for t, n in sorted(self.ignored.items()))
-            text += f"; grants nobody can hold, left out: {named}"
-        return text
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -110,7 +64,9 @@ class _Pending:
         return self.previous_acl is not None
 
 
-class SyncEngine:
+class SyncEngine(PermissionSync):
+    """The content sync (:meth:`sync`), with the permission-only pass (:meth:`sync_acls`) it extends."""
+
     def __init__(
         self,
         index: VectorIndex,
@@ -125,21 +81,14 @@ class SyncEngine:
         pace: Callable[[], int] | None = None,
         principals: Emittable | None = None,
     ) -> None:
-        self._index = index
+        super().__init__(index, state, batch_chunks=batch_chunks, settle=settle, principals=principals)
         self._embedder = embedder
-        self._state = state
         self._make_chunks = make_chunks
-        self._batch_chunks = batch_chunks
         self._progress = progress
-        # How fresh points get folded in: now (one-off runs), or when a server is idle (it passes its own).
-        self._settle_now = settle or index.settle
-        self._source = ""  # the source of the pass under way
         # A serving process passes ``pace``: it waits while searches are in flight and says how many chunks
         # to embed next (few while searches come in, since a query's embedding waits for the slice under
         # way; many when quiet), so a long sync does not hold the cores and the model a search needs.
         self._pace = pace
-        # What callers can hold; None (harness only; the composition root always passes it): no check.
-        self._principals = principals
         index.ensure_collection(embedder.dimension)
 
     def sync(self, connector: Connector, within: Sequence[str] | None = None) -> SyncReport:
@@ -158,13 +107,30 @@ class SyncEngine:
             items = connector.scan_within(within)
         else:
             within, items = None, connector.scan()
+        if self._progress is not None:
+            items = self._progress(items)
+        seen, failed_uris = self._index_items(connector, items, known, report)
+        self._remove_gone(set(known) - seen, report)
+        if within is None:  # a scoped pass saw too little to say which failures are over
+            self._state.clear_failures(connector.source, failed_uris)
+        self._settle(report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _index_items(
+        self,
+        connector: Connector,
+        items: Iterable[SourceDocument | FailedItem],
+        known: dict[str, DocumentState],
+        report: SyncReport,
+    ) -> tuple[set[str], set[str]]:
+        """Each item of the scan into the index (``known``: what the index holds of this scan's scope);
+        returns the ids of the documents seen and the URIs of the items that failed."""
         seen: set[str] = set()
         failed_uris: set[str] = set()
         restamps: dict[str, AccessControl] = {}
         versions: list[tuple[str, str]] = []
         pending: list[_Pending] = []
-        if self._progress is not None:
-            items = self._progress(items)
         for item in items:
             if self._pace is not None:
                 # Scanning, parsing and chunking hold the interpreter (parsers and tokenizers keep it for
@@ -196,104 +162,7 @@ class SyncEngine:
         self._write(pending, report)
         self._restamp(restamps, report)
         self._state.commit_versions(versions)
-        self._remove_gone(set(known) - seen, report)
-        if within is None:  # a scoped pass saw too little to say which failures are over
-            self._state.clear_failures(connector.source, failed_uris)
-        self._settle(report)
-        report.seconds = time.perf_counter() - started
-        return report
-
-    def sync_acls(self, connector: AclConnector) -> SyncReport:
-        """The permission-only pass: re-stamp changed ACLs and remove vanished or unreadable documents,
-        without reading content. Documents the index does not hold yet wait for the content sync."""
-        started = time.perf_counter()
-        report = SyncReport(connector.source)
-        report.recovered = self._recover(connector.source)
-        known = self._state.documents(connector.source)
-        seen: set[str] = set()
-        restamps: dict[str, AccessControl] = {}
-        other_files: list[str] = []
-        items: Iterable[AclItem | FailedItem] = connector.scan_acls()
-        for item in items:
-            if isinstance(item, FailedItem):
-                self._fail(connector.source, item, report, set(), seen)
-                continue
-            doc_id, raw, version = item if len(item) == 3 else (*item, "")
-            previous = known.get(doc_id)
-            if previous is None:
-                continue
-            acl = self._admit(connector.source, previous.source_uri, raw, report, set(), seen)
-            if acl is None:
-                continue
-            seen.add(doc_id)
-            if previous.acl == acl:
-                report.unchanged += 1
-                continue
-            if version and previous.version and version != previous.version:
-                other_files.append(doc_id)  # this ACL was decided for bytes the index does not hold
-                continue
-            restamps[doc_id] = acl
-            if len(restamps) >= self._batch_chunks:
-                self._restamp(restamps, report)
-        self._restamp(restamps, report)
-        self._take_out(other_files, report)
-        self._remove_gone(set(known) - seen, report)
-        self._settle(report)
-        report.seconds = time.perf_counter() - started
-        return report
-
-    def _take_out(self, doc_ids: list[str], report: SyncReport) -> None:
-        """Documents whose file was replaced or rewritten since it was indexed, and whose ACL changed with
-        it: neither ACL may be stamped on the old chunks (the new one was decided for other bytes, the old
-        one no longer exists at the source). They leave the index until the content sync reads them."""
-        if doc_ids:
-            log.info("source %s: %d documents changed with their ACL; re-indexed by the content sync",
-                     self._source, len(doc_ids))  # fmt: skip
-            self._state.begin_writes(self._source, doc_ids)
-            self._index.delete_documents(doc_ids)
-            self._state.remove(doc_ids)
-            report.recovered += len(doc_ids)
-
-    def _admit(
-        self, source: str, uri: str, acl: AccessControl, report: SyncReport, failed_uris: set[str], seen: set[str]
-    ) -> AccessControl | None:
-        """The ACL as it can be enforced, or None: the document failed (and any old copy is gone)."""
-        if self._principals is None:
-            return acl
-        try:
-            admission = admit(acl, self._principals)
-        except UnresolvablePrincipalError as exc:
-            self._fail(source, FailedItem(uri, str(exc), "acl"), report, failed_uris, seen)
-            return None
-        if admission.ignored:
-            log.info("%s: grants nobody can hold, left out: %s", uri, ", ".join(sorted(admission.ignored)))
-            report.ignored.update(admission.ignored)
-        return admission.acl
-
-    def _recover(self, source: str) -> int:
-        """Documents a crashed pass was changing leave the index and the checkpoint; this pass indexes
-        them afresh from the source, whatever state the crash left their points in."""
-        self._source = source
-        doubtful = self._state.in_flight(source)
-        if doubtful:
-            log.warning("source %s: %d documents were mid-write at a crash; re-indexing them", source, len(doubtful))
-            self._index.delete_documents(doubtful)
-            self._state.remove(doubtful)
-        return len(doubtful)
-
-    def _remove_gone(self, gone: set[str], report: SyncReport) -> None:
-        """Documents the source no longer has (or no longer lets us read) leave the index."""
-        if gone:
-            self._state.begin_writes(self._source, sorted(gone))
-            self._index.delete_documents(sorted(gone))
-            self._state.remove(sorted(gone))
-            report.deleted += len(gone)
-
-    def _settle(self, report: SyncReport) -> None:
-        if report.added or report.updated or report.restamped or report.deleted:
-            # Qdrant Edge has no background optimizer: fresh points are searched by brute force in a
-            # small appendable segment, folded into HNSW only past a budget (no rebuild per change).
-            self._settle_now()
+        return seen, failed_uris
 
     def _prepare(
         self,
@@ -345,39 +214,3 @@ class SyncEngine:
             size = max(1, self._pace())
             vectors.extend(self._embedder.embed_batch(texts[len(vectors) : len(vectors) + size]))
         return vectors
-
-    def _restamp(self, restamps: dict[str, AccessControl], report: SyncReport | None) -> None:
-        """Permission changes go out in batches as they are found, not after all content work."""
-        if not restamps:
-            return
-        by_acl: dict[AccessControl, list[str]] = defaultdict(list)
-        for doc_id, acl in restamps.items():
-            by_acl[acl].append(doc_id)
-        self._state.begin_writes(self._source, list(restamps))
-        for acl, doc_ids in by_acl.items():
-            self._index.restamp_acl(doc_ids, acl)
-        self._state.commit_acls(list(restamps.items()))
-        if report is not None:
-            report.restamped += len(restamps)
-        restamps.clear()
-
-    def _fail(
-        self,
-        source: str,
-        item: FailedItem,
-        report: SyncReport,
-        failed_uris: set[str],
-        seen: set[str],
-    ) -> None:
-        log.warning("not indexed: %s: %s", item.source_uri, item.reason)
-        report.failed.append(item)
-        failed_uris.add(item.source_uri)
-        self._state.record_failure(source, item)
-        stale = self._state.by_uri(source, item.source_uri)
-        if stale is not None:
-            # Its ACL or content can no longer be read: the old copy must not stay visible.
-            self._state.begin_writes(source, [stale.doc_id])
-            self._index.delete_documents([stale.doc_id])
-            self._state.remove([stale.doc_id])
-            seen.add(stale.doc_id)
-            report.deleted += 1

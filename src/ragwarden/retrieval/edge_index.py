@@ -30,61 +30,24 @@ one fold indexes just them.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ragwarden.core.errors import ConfigurationError, IndexUnavailableError
+from ragwarden.core.errors import ConfigurationError, IndexUnavailableError, InvalidRequestError
 from ragwarden.core.models import AccessControl, IndexedChunk, Scope, SearchFilter, SearchHit
 from ragwarden.core.ports import SearchMode
 from ragwarden.retrieval import edge_requests, filters
-from ragwarden.retrieval.hybrid import (
-    Leg,
-    SearchPlan,
-    graph_probe,
-    needs_exact_retry,
-    plan_legs,
-    should_query,
-    should_scroll,
-)
+from ragwarden.retrieval.floored_search import floored_query, floored_search, query_legs
+from ragwarden.retrieval.hybrid import SearchPlan, plan_legs, should_query, should_scroll
+from ragwarden.retrieval.index_tuning import EdgeTuning
 from ragwarden.retrieval.sparse import Bm25Encoder
 
 META_FILE = "ragwarden-index.json"
 FORMAT = 1
-
-
-@dataclass(frozen=True, slots=True)
-class EdgeTuning:
-    """Index-build and search-runtime settings (measured by ``ragwarden bench retrieval``)."""
-
-    m: int = 16
-    ef_construct: int = 100
-    # A filter matching fewer than this many KB of vectors in a segment (≈ 6 600 384-d vectors) is
-    # answered by scoring the payload index's candidates exactly; a token (group) with more points
-    # gets its own HNSW subgraph links, so a filtered graph search stays connected.
-    full_scan_threshold_kb: int = 10_000
-    # KB of dense vectors at which Edge builds a segment's HNSW; None: the settle budget's worth.
-    indexing_threshold_kb: int | None = None
-    # Room for folded segments beside the big one: a fold indexes the fresh points as a segment of
-    # their own and merges small segments with each other, instead of rebuilding the big segment.
-    default_segment_number: int = 8
-    max_search_threads: int | None = None  # None: one per CPU
-    optimize_every: int = 200_000  # mid-run fold: bounds brute-force search during a huge first ingest
-    # Fresh points wait in the appendable segment (searched exactly, filtered) until this many gathered:
-    # a few changed documents never cost an HNSW build. Larger: rarer but longer folds (≈ 1 s per
-    # 1 000 384-d points on 2 idle cores, every thread waiting) and dearer searches for broad callers.
-    settle_budget: int = 8_000
-
-    def indexing_threshold(self, dimension: int) -> int:
-        """Edge's indexing threshold in KB: the settle budget's worth of vectors, never below the
-        full-scan threshold (a smaller segment is scanned in full, HNSW or not)."""
-        if self.indexing_threshold_kb is not None:
-            return self.indexing_threshold_kb
-        return max(self.full_scan_threshold_kb, math.ceil(self.settle_budget * dimension * 4 / 1024))
 
 
 class QdrantEdgeIndex:
@@ -273,22 +236,14 @@ class QdrantEdgeIndex:
     ) -> list[SearchHit]:
         if not should_query(scope, limit, mode, self._plan) or self._shard is None:
             return []
-        sparse = self._encoder.query(text) if mode != "dense" else {}
-        legs = plan_legs(mode, dense, sparse, self._dimension)
-        if not legs:
-            return []
-        shard = self._shard
-        visible = self.visible_points(scope, where) if any(map(self._plan.floors_bm25, legs)) else None
-        points = shard.query(edge_requests.query_request(self._plan, scope, legs, limit, exact, where, visible))
-        if needs_exact_retry(legs, len(points), limit, exact) and self._graph_suspect(scope, legs, limit, where):
-            points = shard.query(edge_requests.query_request(self._plan, scope, legs, limit, True, where, visible))
-        return [edge_requests.hit(p) for p in points]
+        legs = query_legs(self._encoder, mode, dense, text, self._dimension)
+        return floored_search(edge_requests.EdgeSearch(self._shard, scope, where), self._plan, legs, limit, exact)
 
     def visible_points(self, scope: Scope, where: SearchFilter | None = None) -> int:
         """How many points ``scope`` (and ``where``) may search: the corpus of its BM25 IDF."""
         if not should_scroll(scope, 1) or self._shard is None:
             return 0
-        return edge_requests.visible_points(self._shard, scope, where)
+        return edge_requests.EdgeSearch(self._shard, scope, where).visible_points()
 
     def leg_scores(self, scope: Scope, dense: Sequence[float], text: str, limit: int) -> dict[str, list[SearchHit]]:
         """Each leg of a hybrid query searched alone, exactly, without floors, filtered by ``scope``:
@@ -299,21 +254,8 @@ class QdrantEdgeIndex:
             return {}
         unfloored = replace(self._plan, dense_floor=None, sparse_floor=None)
         legs = plan_legs("hybrid", dense, self._encoder.query(text), self._dimension)
-        return {
-            leg.using: [
-                edge_requests.hit(p)
-                for p in self._shard.query(edge_requests.query_request(unfloored, scope, [leg], limit, True, None))
-            ]
-            for leg in legs
-        }
-
-    def _graph_suspect(self, scope: Scope, legs: list[Leg], limit: int, where: SearchFilter | None) -> bool:
-        """After a short answer: whether the graph may have missed points (see ``graph_probe``)."""
-        probe = graph_probe(self._plan, legs, limit)
-        if probe is None:
-            return True
-        leg, wanted = probe
-        return len(self._shard.query(edge_requests.probe_request(self._plan, scope, leg, wanted, where))) < wanted
+        engine = edge_requests.EdgeSearch(self._shard, scope, None)
+        return {leg.using: engine.run(floored_query(unfloored, [leg], limit, True)) for leg in legs}
 
     def document_chunks(
         self, scope: Scope, doc_id: str, limit: int = 1000, where: SearchFilter | None = None
@@ -331,7 +273,7 @@ class QdrantEdgeIndex:
 
     def facet(self, scope: Scope, key: str, limit: int = 50, where: SearchFilter | None = None) -> dict[str, int]:
         if key not in filters.FACET_FIELDS:
-            raise ValueError(f"no facet on {key!r}")
+            raise InvalidRequestError(f"no facet on {key!r}; facets: {', '.join(sorted(filters.FACET_FIELDS))}")
         if not should_scroll(scope, limit) or self._shard is None:
             return {}
         import qdrant_edge as q

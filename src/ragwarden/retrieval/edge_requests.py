@@ -1,6 +1,6 @@
 """What :class:`~ragwarden.retrieval.edge_index.QdrantEdgeIndex` hands qdrant-edge-py: the shard
-config, points, the query plan of :mod:`ragwarden.retrieval.hybrid` in Edge's types, payload
-indexes, paged scrolls.
+config, points, the floored search of :mod:`ragwarden.retrieval.floored_search` in Edge's types,
+payload indexes, paged scrolls.
 
 Every request that reads points carries the caller's filter from :mod:`ragwarden.retrieval.filters`
 (the only exceptions are the adapter's own maintenance reads, which never leave the adapter).
@@ -9,16 +9,15 @@ Every request that reads points carries the caller's filter from :mod:`ragwarden
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ragwarden.core.errors import ConfigurationError
 from ragwarden.core.models import AccessControl, IndexedChunk, Scope, SearchFilter, SearchHit
-from ragwarden.retrieval import filters
-from ragwarden.retrieval.hybrid import DENSE, Leg, SearchPlan
+from ragwarden.retrieval import filters, held_records
+from ragwarden.retrieval.floored_search import FlooredQuery
+from ragwarden.retrieval.hybrid import DENSE, Leg
+from ragwarden.retrieval.index_tuning import EdgeTuning
 from ragwarden.retrieval.sparse import SPARSE_LANGUAGES, Bm25Encoder
-
-if TYPE_CHECKING:
-    from ragwarden.retrieval.edge_index import EdgeTuning
 
 SCROLL_PAGE = 1000
 
@@ -39,79 +38,60 @@ def shard_config(tuning: EdgeTuning, dimension: int) -> Any:
     )
 
 
-def query_request(
-    plan: SearchPlan,
-    scope: Scope,
-    legs: list[Leg],
-    limit: int,
-    exact: bool,
-    where: SearchFilter | None,
-    visible: int | None = None,
-) -> Any:
-    """One leg searched directly; several prefetched (each with the access filter) and fused by RRF.
-
-    Each leg keeps only candidates at or above its relevance floor (``score_threshold``; see
-    :meth:`~ragwarden.retrieval.hybrid.SearchPlan.floor`, which needs ``visible``, the points the
-    filter matches, for a floored BM25 leg): on the prefetch, or on the request when alone.
-    """
+def query_request(query: FlooredQuery, acl: Any) -> Any:
+    """One step searched directly; several prefetched (each with the access filter ``acl``, each under
+    its floor) and fused by RRF."""
     import qdrant_edge as q
 
-    acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
-    idf = q.IdfParams(corpus=acl) if plan.scoped_idf else None
+    idf = q.IdfParams(corpus=acl) if query.scoped_idf else None
 
     def nearest(leg: Leg) -> tuple[Any, Any]:
         if leg.sparse is None:
-            params = q.SearchParams(hnsw_ef=plan.hnsw_ef, exact=exact)
+            params = q.SearchParams(hnsw_ef=query.hnsw_ef, exact=query.exact)
             return q.Query.Nearest(list(leg.dense), using=leg.using), params
         vector = q.SparseVector(indices=list(leg.sparse.indices), values=list(leg.sparse.values))
-        return q.Query.Nearest(vector, using=leg.using), q.SearchParams(exact=exact, idf=idf)
+        return q.Query.Nearest(vector, using=leg.using), q.SearchParams(exact=query.exact, idf=idf)
 
-    if len(legs) == 1:
-        query, params = nearest(legs[0])
+    if not query.fused:
+        (step,) = query.steps
+        vector, params = nearest(step.leg)
         return q.QueryRequest(
-            limit=limit,
-            query=query,
+            limit=query.limit,
+            query=vector,
             filter=acl,
             params=params,
-            with_payload=True,
-            score_threshold=plan.floor(legs[0], visible),
+            with_payload=query.with_payload,
+            score_threshold=step.floor,
         )
-    depth = plan.leg_limit(legs, limit)
     prefetches = [
-        q.Prefetch(limit=depth, query=query, filter=acl, params=params, score_threshold=plan.floor(leg, visible))
-        for leg, (query, params) in zip(legs, map(nearest, legs), strict=True)
+        q.Prefetch(limit=step.limit, query=vector, filter=acl, params=params, score_threshold=step.floor)
+        for step, (vector, params) in zip(query.steps, [nearest(s.leg) for s in query.steps], strict=True)
     ]
     return q.QueryRequest(
-        limit=limit,
+        limit=query.limit,
         prefetches=prefetches,
-        query=q.Fusion.Rrf(k=plan.rrf_k),  # type: ignore[arg-type]  # the stub omits Fusion.Rrf
+        query=q.Fusion.Rrf(k=query.rrf_k),  # type: ignore[arg-type]  # the stub omits Fusion.Rrf
         filter=acl,
-        with_payload=True,
+        with_payload=query.with_payload,
     )
 
 
-def probe_request(plan: SearchPlan, scope: Scope, leg: Leg, limit: int, where: SearchFilter | None) -> Any:
-    """The dense leg once more, with the access filter but without its floor, ids only (see
-    :func:`~ragwarden.retrieval.hybrid.graph_probe`)."""
-    import qdrant_edge as q
+class EdgeSearch:
+    """The floored search's :class:`~ragwarden.retrieval.floored_search.SearchEngine` on one shard,
+    bound to the caller's access filter."""
 
-    acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
-    return q.QueryRequest(
-        limit=limit,
-        query=q.Query.Nearest(list(leg.dense), using=leg.using),
-        filter=acl,
-        params=q.SearchParams(hnsw_ef=plan.hnsw_ef, exact=False),
-        with_payload=False,
-    )
+    def __init__(self, shard: Any, scope: Scope, where: SearchFilter | None) -> None:
+        self._shard = shard
+        self._acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
 
+    def visible_points(self) -> int:
+        """Counted exactly; the scoped IDF itself reads as much."""
+        import qdrant_edge as q
 
-def visible_points(shard: Any, scope: Scope, where: SearchFilter | None) -> int:
-    """How many points the caller's filter matches: the corpus their BM25 IDF is computed over
-    (counted exactly; the scoped IDF itself reads as much)."""
-    import qdrant_edge as q
+        return int(self._shard.count(q.CountRequest(exact=True, filter=self._acl)))
 
-    acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
-    return int(shard.count(q.CountRequest(exact=True, filter=acl)))
+    def run(self, query: FlooredQuery) -> list[SearchHit]:
+        return [hit(p) for p in self._shard.query(query_request(query, self._acl))]
 
 
 def point(chunk: IndexedChunk, dimension: int | None, encoder: Bm25Encoder) -> Any:
@@ -144,28 +124,19 @@ def held_acls(shard: Any, doc_ids: Sequence[str]) -> dict[str, set[AccessControl
     """The ACLs stored on the chunks of ``doc_ids`` (only the ACL fields are read)."""
     import qdrant_edge as q
 
-    held: dict[str, set[AccessControl]] = {}
-    fields = q.PayloadSelector.Include([filters.DOC_ID, filters.ACL_ALLOW, filters.ACL_DENY, filters.ACL_SHARE])
-    for batch in filters.batches(doc_ids):
-        for record in scroll_records(shard, q.Filter(must=[filters.edge_doc_condition(batch)]), fields):
-            payload = record.payload or {}
-            held.setdefault(str(payload[filters.DOC_ID]), set()).add(AccessControl.from_payload(payload))
-    return held
+    fields = q.PayloadSelector.Include(held_records.ACL_FIELDS)
+    selectors = (q.Filter(must=[filters.edge_doc_condition(batch)]) for batch in filters.batches(doc_ids))
+    records = (record for selector in selectors for record in scroll_records(shard, selector, fields))
+    return held_records.acls_by_document(record.payload for record in records)
 
 
 def held_documents(shard: Any, source: str) -> dict[str, tuple[int, str]]:
     """Per document of ``source`` in the index: how many chunks, and its path (no text is read)."""
     import qdrant_edge as q
 
-    held: dict[str, tuple[int, str]] = {}
-    fields = q.PayloadSelector.Include([filters.DOC_ID, "path"])
+    fields = q.PayloadSelector.Include(held_records.DOCUMENT_FIELDS)
     selector = q.Filter(must=[q.FieldCondition(key=filters.SOURCE, match=q.MatchAny(any=[source]))])
-    for record in scroll_records(shard, selector, fields):
-        payload = record.payload or {}
-        doc_id = str(payload[filters.DOC_ID])
-        count, _ = held.get(doc_id, (0, ""))
-        held[doc_id] = (count + 1, str(payload.get("path") or ""))
-    return held
+    return held_records.chunks_by_document(record.payload for record in scroll_records(shard, selector, fields))
 
 
 def create_payload_indexes(shard: Any) -> None:

@@ -57,6 +57,28 @@ class Retriever:
         hits = self.index.search(scope, dense, query, limit, mode=self.mode, where=where)
         return _rechecked(scope, hits, where)
 
+    def search_vector(
+        self,
+        scope: Scope,
+        dense: Sequence[float],
+        limit: int = 10,
+        *,
+        query: str = "",
+        where: SearchFilter | None = None,
+        exact: bool = False,
+    ) -> list[SearchHit]:
+        """:meth:`search` for a query already embedded (benchmarks over synthetic vectors): the same scope,
+        gate and re-check; ``query`` is the keyword half's text (may be empty in dense mode), ``exact``
+        searches without the HNSW graph (the ground truth a recall figure compares with)."""
+        _require_scope(scope)
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidRequestError(f"limit must be between 1 and {MAX_LIMIT}")
+        visible, where = self._gated(where)
+        if scope.is_empty or not visible:
+            return []
+        hits = self.index.search(scope, list(dense), query, limit, mode=self.mode, where=where, exact=exact)
+        return _rechecked(scope, hits, where)
+
     def document(self, scope: Scope, doc_id: str) -> list[SearchHit]:
         """The caller-visible chunks of one document, in order; empty when the caller may not see it."""
         _require_scope(scope)

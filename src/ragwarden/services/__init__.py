@@ -15,12 +15,14 @@ from typing import Any
 from ragwarden.acl.principals import NOTHING, Emittable, emittable_of, entra_emittable
 from ragwarden.core.errors import AccessControlError, ConfigurationError
 from ragwarden.core.models import FailedItem, SourceDocument
-from ragwarden.core.ports import Connector, Embedder, PrincipalResolver, VectorIndex
+from ragwarden.core.ports import Connector, Embedder, PrincipalResolver, SearchMode, VectorIndex
+from ragwarden.core.runtime import prepare_process
 from ragwarden.core.settings import Settings
-from ragwarden.core.sources import default_folder_source_name
+from ragwarden.core.sources.spec import default_folder_source_name
 from ragwarden.ingestion.source_records import PASS_CONTENT, FreshnessGate
 from ragwarden.ingestion.state import StateStore
-from ragwarden.ingestion.sync import SyncEngine, SyncReport
+from ragwarden.ingestion.sync import SyncEngine
+from ragwarden.ingestion.sync_report import SyncReport
 from ragwarden.retrieval.retriever import Retriever
 
 log = logging.getLogger(__name__)
@@ -43,9 +45,9 @@ class Services:
         """The answering use case (``ragwarden.generation.Answerer``), built on first use: the local
         model loads only when someone asks a question."""
         if "answerer" not in self.extras:
-            from ragwarden.generation import Answerer, build_chat_model, generation_settings_from
+            from ragwarden.generation import Answerer, build_chat_model
 
-            gs = generation_settings_from(self.settings)
+            gs = self.settings  # the one settings object, passed down as it is
             injected = self.extras.get("chat_model")
             model = injected or build_chat_model(gs)
             from ragwarden.generation.extractive import Extractor
@@ -116,7 +118,7 @@ class Services:
     def warm_up_syncs(self) -> None:
         """Load what the first sync would: the parsers, the chunker's tokenizer and the sync's model (not
         the directory: a pass asks it afresh)."""
-        from ragwarden.ingestion.parsing import warm_up
+        from ragwarden.ingestion.partitioners import warm_up
 
         try:
             warm_up()
@@ -145,6 +147,29 @@ class Services:
             self.state.sources.declare(spec_for(connector), origin="ingest")
         return record_pass(self, connector.source, PASS_CONTENT, lambda: self.engine(progress).sync(connector))
 
+    def listed_users(self) -> list[tuple[str, str]]:
+        """``(user, display name)`` of every enabled user, when the directory is the local users file (the
+        demo's user switcher); ``[]`` for a real directory, which is never listed."""
+        from ragwarden.acl.local_directory.resolver import LocalDirectory
+
+        directory = self.directory
+        if not isinstance(directory, LocalDirectory):
+            return []
+        return [(u, directory.display_name(u)) for u in directory.users() if directory.is_enabled(u)]
+
+    def retriever_in(self, mode: SearchMode) -> Retriever:
+        """The choke point searching in another mode (``dense`` or ``sparse`` alone: the quality benchmark
+        compares them with hybrid), behind the same gate."""
+        return Retriever(self.index, self.embedder, mode=mode, gate=self.retriever.gate)
+
+    def index_points(self) -> int:
+        """How many points the index holds (for operators: never a search, never shown to anonymous callers)."""
+        return self.index.count()
+
+    def settle_index(self) -> None:
+        """Fold freshly written points into the index's search structure (the server's idle folder)."""
+        self.index.settle()
+
     @property
     def max_file_bytes(self) -> int:
         return int(self.settings.max_file_size_mb * 1024 * 1024)
@@ -152,13 +177,15 @@ class Services:
     def folder_connector(self, root: Path, source: str | None = None) -> Connector:
         """A folder source; its default name is stable and distinct per folder, so two folders never
         delete each other's documents."""
-        from ragwarden.connectors.local_folder import LocalFolderConnector
+        from ragwarden.connectors import registry
+        from ragwarden.core.sources.spec import SourceSpec
+        from ragwarden.services.sources import context
 
         root = root.resolve()
         if not root.is_dir():
             raise ConfigurationError(f"{root} is not a folder")
-        name = source or default_folder_source_name(root)
-        return LocalFolderConnector(root, source=name, max_file_size=self.max_file_bytes)
+        spec = SourceSpec(name=source or default_folder_source_name(root), location=str(root), scheme="folder")
+        return registry.build_connector(spec, context(self))  # the one registry of schemes
 
     def close(self) -> None:
         self.index.close()
@@ -192,7 +219,7 @@ def build_embedder(settings: Settings) -> Embedder:
 def build_directory(settings: Settings) -> PrincipalResolver:
     """User names resolve through Active Directory when it is configured, else the local YAML."""
     if settings.ad_host:
-        from ragwarden.acl.active_directory import build_ad_resolver
+        from ragwarden.acl.active_directory.resolver import build_ad_resolver
 
         assert settings.ad_bind_user and settings.ad_bind_password  # checked by Settings
         return build_ad_resolver(
@@ -212,7 +239,7 @@ def build_directory(settings: Settings) -> PrincipalResolver:
             builtin_sids=settings.ad_builtin_sids,
             extra_domain_sids=tuple(settings.ad_extra_domain_sids),
         )
-    from ragwarden.acl.local_directory import LocalDirectory
+    from ragwarden.acl.local_directory.resolver import LocalDirectory
 
     if settings.directory_file is None:
         raise ConfigurationError(
@@ -223,6 +250,7 @@ def build_directory(settings: Settings) -> PrincipalResolver:
 
 def build_services(settings: Settings, **overrides: Any) -> Services:
     """Compose every part from ``settings``; any part can be passed in instead (tests)."""
+    prepare_process()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     index = overrides.pop("index", None) or build_index(settings)
     embedder = overrides.pop("embedder", None) or build_embedder(settings)

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ragwarden.connectors import registry
 from ragwarden.core.errors import ConfigurationError, NotFoundError
 from ragwarden.core.ports import Connector
-from ragwarden.core.sources import SourceSpec, load_sources, parse_sources
+from ragwarden.core.sources import load_sources, parse_sources
+from ragwarden.core.sources.spec import SourceSpec
 from ragwarden.ingestion.scheduler import Scheduler
 from ragwarden.ingestion.source_records import PASS_ACL, PASS_CHANGES, PASS_CONTENT
-from ragwarden.ingestion.sync import ScopedConnector, SyncReport
+from ragwarden.ingestion.sync import ScopedConnector
+from ragwarden.ingestion.sync_report import SyncReport
 
 if TYPE_CHECKING:
     from ragwarden.services import Services
@@ -58,7 +60,7 @@ def spec_for(connector: Connector) -> SourceSpec:
 
 def spec_for_location(services: Services, location: str, name: str | None = None) -> SourceSpec:
     """The spec of ``ragwarden ingest PATH|URL``: a recorded source of that location, else a new one."""
-    from ragwarden.core.sources import default_folder_source_name
+    from ragwarden.core.sources.spec import default_folder_source_name
 
     if "://" not in location:
         location = str(Path(location).expanduser().resolve())
@@ -127,7 +129,7 @@ class SourcePasses:
                 engine = services.engine(progress)
                 if kind == PASS_CHANGES:
                     return engine.sync(connector, within=paths)
-                return engine.sync(connector) if kind == PASS_CONTENT else engine.sync_acls(connector)  # type: ignore[arg-type]
+                return engine.sync(connector) if kind == PASS_CONTENT else engine.sync_acls(connector)
             finally:
                 close = getattr(connector, "close", None)
                 if callable(close):

@@ -33,20 +33,19 @@ def install_teams(app: FastAPI, services: Services) -> None:
 def build_teams_endpoint(services: Services) -> TeamsEndpoint:
     from microsoft_agents.hosting.fastapi import CloudAdapter
 
-    from ragwarden.api.auth import build_entra_resolver_from
     from ragwarden.api.teams.audience import Audience
     from ragwarden.api.teams.bot import TeamsBot
     from ragwarden.api.teams.channel_auth import BotFrameworkValidator, build_channel_keys
     from ragwarden.api.teams.connector import BotAppTokens, BotConnectorFactory, ssl_context
     from ragwarden.api.teams.hosting import TeamsEndpoint
-    from ragwarden.api.teams.team_group import team_group_resolver
+    from ragwarden.services.identity import entra_people, team_groups
 
     s = services.settings
     assert s.teams_app_id and s.entra_tenant_id  # checked by Settings
     keys = build_channel_keys(s.teams_openid_metadata, s.teams_ca_bundle)
     validator = BotFrameworkValidator(s.teams_app_id, keys, s.teams_issuer, s.teams_clock_skew)
     factory = BotConnectorFactory(BotAppTokens(s), ssl_context(s.teams_ca_bundle), s.teams_app_id)
-    people = build_entra_resolver_from(s)
-    audience = Audience(people, team_group_resolver(people, s.principal_cache_ttl))
+    people = entra_people(s)
+    audience = Audience(people, team_groups(people, s.principal_cache_ttl))
     bot = TeamsBot(services.answerer, audience, s.entra_tenant_id)
     return TeamsEndpoint(validator, CloudAdapter(channel_service_client_factory=factory), bot)

@@ -27,8 +27,8 @@ from ragwarden.api.teams.card import answer_card, card_activity, message, text
 from ragwarden.api.teams.private_chat import open_private_chat, send_private
 from ragwarden.core.errors import DirectoryUnavailableError
 from ragwarden.core.models import JointScope, Scope
-from ragwarden.generation.answering import MAX_QUESTION_CHARS
 from ragwarden.generation.language import detect_language
+from ragwarden.generation.questions import MAX_QUESTION_CHARS
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 The SDK's default factory (``RestChannelServiceClientFactory`` + ``MsalAuth``) builds msal clients with
 the system CA store and instance discovery against login.microsoftonline.com, neither of which can be
 pointed at a private authority; and it would fall back to an anonymous token when the incoming identity
-allowed it. This factory takes the app token from ``ragwarden.acl.entra.MsalAppToken`` (configurable
+allowed it. This factory takes the app token from ``ragwarden.acl.msal_app.MsalAppToken`` (configurable
 authority, no instance discovery, our CA bundle) and never sends anything without one.
 """
 
@@ -22,7 +22,7 @@ from microsoft_agents.hosting.core.connector import ConnectorClientBase
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
-from ragwarden.acl.entra import MsalAppToken
+from ragwarden.acl.msal_app import MsalAppToken
 from ragwarden.core.errors import AuthenticationError
 from ragwarden.core.settings import Settings
 

@@ -1,0 +1,136 @@
+"""Microsoft Graph over HTTPS with an app token: JSON objects and paged collections, bounded retries.
+
+Graph outages, throttling beyond the retry budget and malformed answers raise
+:class:`DirectoryUnavailableError`: a caller of Graph must fail closed, since a partial answer could miss a
+group (and with it a deny entry)."""
+
+from __future__ import annotations
+
+import email.utils
+import ssl
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from ragwarden.acl import tokens
+from ragwarden.core.errors import AccessControlError, DirectoryUnavailableError
+
+GRAPH_URL = "https://graph.microsoft.com/v1.0"
+
+
+class TokenProvider(Protocol):
+    """Where an app-only bearer token comes from (``MsalAppToken`` in production)."""
+
+    def token(self, force_refresh: bool = False) -> str: ...
+
+
+class GraphClient:
+    """GET JSON from Microsoft Graph with an app token: paging, 429/5xx with ``Retry-After`` (bounded),
+    one token refresh on 401; anything else that fails is :class:`DirectoryUnavailableError`."""
+
+    def __init__(
+        self,
+        token_provider: TokenProvider,
+        http: httpx.Client,
+        base_url: str = GRAPH_URL,
+        *,
+        max_retries: int = 4,
+        max_retry_after: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._origin = urlsplit(self.base_url)[:2]
+        self._tokens = token_provider
+        self._http = http
+        self._max_retries = max_retries
+        self._max_retry_after = max_retry_after
+        self._sleep = sleep
+
+    def get(self, url: str) -> dict[str, Any] | None:
+        """One JSON object; ``None`` for 404. ``url`` is a path under the base URL or a full Graph URL."""
+        url = url if url.startswith(("https://", "http://")) else f"{self.base_url}{url}"
+        if urlsplit(url)[:2] != self._origin:
+            raise DirectoryUnavailableError(f"Graph pointed outside {self.base_url}: refusing to send the token")
+        token, refreshed, problem = self._tokens.token(), False, "no attempt"
+        for attempt in range(self._max_retries + 1):
+            try:
+                response = self._http.get(url, headers={"Authorization": f"Bearer {token}"})
+            except httpx.TransportError as exc:
+                problem = f"unreachable: {exc}"
+                if attempt < self._max_retries:
+                    self._sleep(min(2.0**attempt * 0.2, self._max_retry_after))
+                continue
+            status = response.status_code
+            if status == 401 and not refreshed:
+                token, refreshed = self._tokens.token(force_refresh=True), True
+                continue
+            if status in (429, 500, 502, 503, 504):
+                problem = f"HTTP {status}"
+                delay = _retry_after(response) or min(2.0**attempt * 0.2, self._max_retry_after)
+                if delay > self._max_retry_after or attempt == self._max_retries:
+                    break
+                self._sleep(delay)
+                continue
+            if status == 404:
+                return None
+            if status >= 400:
+                raise DirectoryUnavailableError(f"Graph refused {urlsplit(url).path}: HTTP {status}")
+            return _json_object(response)
+        raise DirectoryUnavailableError(f"Graph did not answer {urlsplit(url).path} ({problem})")
+
+    def pages(self, path: str) -> Iterator[list[dict[str, Any]]]:
+        """Every page of a collection, following ``@odata.nextLink``; a missing page raises."""
+        url: str | None = path
+        while url:
+            page = self.get(url)
+            if page is None or not isinstance(page.get("value"), list):
+                raise DirectoryUnavailableError(f"Graph returned no collection for {path}")
+            yield page["value"]
+            url = page.get("@odata.nextLink")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise DirectoryUnavailableError("Graph answered with something that is not JSON") from exc
+    if not isinstance(body, dict):
+        raise DirectoryUnavailableError("Graph answered with something that is not a JSON object")
+    return body
+
+
+def tls_client(ca_bundle: str | Path | None, timeout: float) -> httpx.Client:
+    """TLS-verified HTTP; ``ca_bundle`` replaces the system trust store (a private CA, a test authority)."""
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(ca_bundle)) if ca_bundle else True
+    return httpx.Client(verify=verify, timeout=timeout, follow_redirects=False)
+
+
+
+def graph_object_tokens(item: Mapping[str, Any]) -> set[str]:
+    """A Graph user or group as tokens: ``entra:<id>``, and ``sid:`` of its on-premises twin if synced."""
+    try:
+        out = {tokens.entra(str(item["id"]))}
+        if item.get("onPremisesSecurityIdentifier"):
+            out.add(tokens.sid(str(item["onPremisesSecurityIdentifier"])))
+    except (KeyError, AccessControlError) as exc:
+        raise DirectoryUnavailableError(f"Graph returned a malformed directory object: {exc}") from exc
+    return out
+

@@ -1,0 +1,7 @@
+"""``python -m ragwarden.cli``: the same as the ``ragwarden`` command."""
+
+import sys
+
+from ragwarden.cli import main
+
+sys.exit(main())
