@@ -86,16 +86,6 @@ class TestTransformersGGUFChatModel(ChatModelContract):
     def broken_chat_model(self, tmp_path: Path) -> ChatModel:
         return TransformersGGUFChatModel(_not_a_model(tmp_path), threads=2)
 
-    @pytest.mark.xfail(strict=True, raises=AssertionError, reason="hf_gguf: closing the stream joins the "
-                       "generate() thread, which runs on to max_tokens (no stopping criterion is set on close)")
-    def test_closing_a_stream_midway_stops_it_at_once_and_frees_the_model(self, chat_model: ChatModel) -> None:
-        super().test_closing_a_stream_midway_stops_it_at_once_and_frees_the_model(chat_model)
-
-    @pytest.mark.xfail(strict=True, raises=ValueError, reason="hf_gguf: a file that is not a GGUF surfaces as "
-                       "transformers' bare ValueError, not ModelNotFoundError as in the llama.cpp adapter")
-    def test_a_lost_backend_is_a_ragwarden_error_within_seconds(self, broken_chat_model: ChatModel | None) -> None:
-        super().test_a_lost_backend_is_a_ragwarden_error_within_seconds(broken_chat_model)
-
 
 # --- Ollama, through the official client -----------------------------------------------------------------
 

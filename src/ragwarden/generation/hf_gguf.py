@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ragwarden.generation.embedded import default_threads, resolve_gguf_path
-from ragwarden.generation.errors import BackendMissingError, LLMBusyError, PromptTooLongError
+from ragwarden.generation.errors import BackendMissingError, LLMBusyError, ModelNotFoundError, PromptTooLongError
 from ragwarden.generation.llm import ChatMessage
 
 REQUIRED = ("transformers", "gguf", "accelerate", "torch")
@@ -65,7 +65,7 @@ class TransformersGGUFChatModel:
     def stream(
         self, messages: Sequence[ChatMessage], *, max_tokens: int, temperature: float
     ) -> Iterator[str]:
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         tokenizer, model = self._load()
         inputs = tokenizer.apply_chat_template(
@@ -83,9 +83,18 @@ class TransformersGGUFChatModel:
                 retry_after=self.lock_timeout,
             )
         try:
+            # Closing the stream (the caller stopped reading) must stop generate() at the next token, not
+            # let it run on to max_tokens holding the model: generate() asks this after every token.
+            closed = threading.Event()
             worker = threading.Thread(
                 target=model.generate,
-                kwargs={**inputs, "streamer": streamer, "max_new_tokens": max_tokens, **sampling},
+                kwargs={
+                    **inputs,
+                    "streamer": streamer,
+                    "max_new_tokens": max_tokens,
+                    "stopping_criteria": StoppingCriteriaList([_StopWhenSet(closed)]),
+                    **sampling,
+                },
                 daemon=True,
             )
             worker.start()
@@ -94,6 +103,7 @@ class TransformersGGUFChatModel:
                     if text:
                         yield text
             finally:
+                closed.set()
                 worker.join()
         finally:
             self._generate_lock.release()
@@ -113,7 +123,22 @@ class TransformersGGUFChatModel:
         torch.set_num_threads(self.threads)
         hf_logging.disable_progress_bar()
         folder, name = str(self.model_path.parent), self.model_path.name
-        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+            model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
+        except (ValueError, OSError) as exc:  # not a GGUF, truncated, an unknown architecture
+            raise ModelNotFoundError(f"cannot load the GGUF model {self.model_path}: {exc}") from exc
         model.eval()
         return tokenizer, model
+
+
+class _StopWhenSet:
+    """A transformers stopping criterion: stop every sequence once ``event`` is set."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self._event = event
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        return torch.full((input_ids.shape[0],), self._event.is_set(), dtype=torch.bool, device=input_ids.device)
