@@ -62,7 +62,8 @@ CLAIMS: dict[str, Callable[[Block], bool]] = {
     "demo-cli": lambda b: "ragwarden/demo" in b.text and "ragwarden search" in b.text,
     "service": lambda b: "export RAGWARDEN_SOURCES_FILE" in b.text and "ragwarden serve" in b.text,
     "hand-over": lambda b: "ragwarden sync " in b.text,
-    "no-sources-file": lambda b: "ragwarden ingest" in b.text,
+    "no-sources-file": lambda b: "ragwarden ingest" in b.text and "sharepoint://" not in b.text,
+    "sharepoint": lambda b: "ingest sharepoint://" in b.text,
     "smb": lambda b: "_SMB_PASSWORD=" in b.text,
     "operators": lambda b: b.text.lstrip().startswith("curl "),
     "scale-out": lambda b: "ragwarden worker" in b.text,
@@ -70,6 +71,11 @@ CLAIMS: dict[str, Callable[[Block], bool]] = {
 }
 
 EXCEPTIONS = {
+    "sharepoint": "contoso.sharepoint.com is a real tenant. Run against the SharePoint emulator of "
+    "ragwarden.testing.microsoft.sharepoint and its Entra stand-in (FakeMicrosoft): the URL becomes the "
+    "emulator's, the tenant and client ids theirs, the PEM their app certificate, and the emulator's Graph URL, "
+    "authority and CA are exported beside the certificate (RAGWARDEN_SHAREPOINT_GRAPH_URL, _AUTHORITY_HOST, "
+    "_CA_BUNDLE, which the README names for private authorities).",
     "smb": "smb://fileserver is a real Windows file server. Run against the Samba file server of "
     "tests/fixtures/smb.py (ragwarden.testing.samba.share): smb://fileserver/abteilungen/ becomes "
     "smb://<its address>/abteilungen/readme-<pid>/ (an hr folder with an NTFS ACL and a file made there), "
@@ -294,6 +300,45 @@ def test_the_no_sources_file_block(blocks: list[Block], tmp_path_factory: pytest
 
 
 # --- tested exceptions ----------------------------------------------------------------------------------
+
+
+def test_the_sharepoint_block_against_the_emulator(
+    blocks: list[Block], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``ingest sharepoint://…`` with the settings the block exports: every file of the site, then listed."""
+    from ragwarden.testing.microsoft.entra import FakeMicrosoft
+    from tests.sharepoint.emulator_site import Site
+
+    assert "sharepoint" in EXCEPTIONS
+    block = claimed(blocks, "sharepoint")
+    ms = FakeMicrosoft(tmp_path_factory.mktemp("readme-sp-entra"))
+    site = Site(ms, tmp_path_factory.mktemp("readme-sp"))
+    try:
+        machine = new_machine(tmp_path_factory, "sharepoint")
+        em = site.em
+        machine.extra_rules += [
+            Rule(r"sharepoint://contoso\.sharepoint\.com/sites/hr", em.source_url),
+            Rule(r"2f6c4f0e-8b9a-4c71-9d35-0a1b2c3d4e5f", ms.tenant_id),
+            Rule(r"7d1e2a4b-3c5d-4e6f-8a9b-0c1d2e3f4a5b", ms.client_id),
+            Rule(
+                r"export RAGWARDEN_SHAREPOINT_CERTIFICATE=",
+                f"export RAGWARDEN_SHAREPOINT_GRAPH_URL={em.graph_url} RAGWARDEN_SHAREPOINT_AUTHORITY_HOST="
+                f"{ms.authority_host} RAGWARDEN_SHAREPOINT_CA_BUNDLE={em.ca_file} RAGWARDEN_SHAREPOINT_CERTIFICATE=",
+            ),
+        ]
+        machine.write_files(blocks, upto=block)
+        target = machine.path("/etc/ragwarden/sharepoint-app.pem")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ms.client_cert_file, target)
+        run = machine.run(block.commands)
+        assert run.status == 0, run.failure(block.where())
+        files = len(site.files())
+        assert re.search(rf"^hr-portal: {files} added", run.of("--name hr-portal"), re.MULTILINE), run.output
+        listing = run.of(".venv/bin/ragwarden sources")
+        assert re.search(rf"^hr-portal\s+idle\s+{files}\s", listing, re.MULTILINE), listing
+    finally:
+        site.close()
+        ms.stop()
 
 
 @pytest.fixture(scope="module")

@@ -526,6 +526,7 @@ def test_build_entra_resolver_end_to_end(ms: FakeMicrosoft) -> None:
     )
     assert isinstance(resolver, CachingResolver)
     assert tokens.entra(group) in resolver.resolve(user).tokens
+    assert tokens.entra(ms.tenant_id) in resolver.resolve(user).tokens  # the tenant id reaches the resolver
 
 
 def test_an_untrusted_authority_certificate_is_refused(ms: FakeMicrosoft) -> None:
@@ -555,3 +556,43 @@ def test_directory_roles_in_transitive_member_of_are_not_groups(ms: FakeMicrosof
     ms.groups[role]["@odata.type"] = "#microsoft.graph.directoryRole"
     scope = EntraResolver(graph_client(ms)).resolve(user)
     assert scope.tokens == {tokens.entra(user), tokens.entra(group)}
+
+
+# --- the tenant token ("Everyone except external users", "Everyone" in SharePoint) ----------------------
+
+
+def test_an_enabled_member_holds_the_tenant_token(ms: FakeMicrosoft) -> None:
+    user = ms.add_user(name="member")
+    scope = EntraResolver(graph_client(ms), tenant_id=ms.tenant_id).resolve(user)
+    assert scope.tokens == {tokens.entra(user), tokens.entra(ms.tenant_id)}
+    assert "userType" in next(q for q in ms.graph_queries if f"/users/{user}?" in q)
+
+
+def test_a_guest_never_holds_the_tenant_token(ms: FakeMicrosoft) -> None:
+    """Guests are under-granted on SharePoint's "Everyone": the tenant token means the tenant's members."""
+    guest = ms.add_user(name="guest", guest=True)
+    group = ms.add_group("Partners", members=(guest,))
+    scope = EntraResolver(graph_client(ms), tenant_id=ms.tenant_id).resolve(guest)
+    assert scope.tokens == {tokens.entra(guest), tokens.entra(group)}
+
+
+@pytest.mark.parametrize("user_type", [None, "member ", "Guest", "", 1])
+def test_a_missing_or_unexpected_user_type_gets_no_tenant_token(ms: FakeMicrosoft, user_type: object) -> None:
+    user = ms.add_user(name="legacy")
+    ms.users[user]["userType"] = user_type
+    scope = EntraResolver(graph_client(ms), tenant_id=ms.tenant_id).resolve(user)
+    assert scope.tokens == {tokens.entra(user)}
+
+
+def test_a_disabled_member_and_a_resolver_without_tenant_hold_no_tenant_token(ms: FakeMicrosoft) -> None:
+    disabled = ms.add_user(enabled=False)
+    assert EntraResolver(graph_client(ms), tenant_id=ms.tenant_id).resolve(disabled).is_empty
+    member = ms.add_user()
+    assert tokens.entra(ms.tenant_id) not in EntraResolver(graph_client(ms)).resolve(member).tokens
+
+
+def test_a_tenant_given_by_domain_name_gives_no_tenant_token(ms: FakeMicrosoft) -> None:
+    """The token is the tenant's id; a domain name cannot be matched against SharePoint's claim."""
+    member = ms.add_user()
+    resolver = EntraResolver(graph_client(ms), tenant_id="contoso.onmicrosoft.com")
+    assert resolver.resolve(member).tokens == {tokens.entra(member)}

@@ -46,7 +46,9 @@ KEYWORDS = {
     "public": ("lumenkorb", "all/notice.txt"),
     "denied": ("ferrozinth", "all/restricted.txt"),
     "cloud": ("zentiphor", "cloud/roadmap.txt"),
+    "sitegroup": ("velmarquist", "sharepoint/minutes.txt"),
 }
+SP_SITE = "e1b7a6f8-3c1d-4e5a-9b2c-7d8e9f0a1b2c"  # a SharePoint site collection: its group 3 grants "sitegroup"
 
 
 @dataclass
@@ -141,6 +143,7 @@ def build_world(d: SambaDirectory, ms: FakeMicrosoft, tmp: Path) -> IdentityWorl
     # a deny for a group reached only through nesting (alice: L1 in L2) beats the allow
     _write_doc(corpus, path["denied"], kw["denied"], [tokens.SID_AUTHENTICATED_USERS], [tokens.sid(sids[NESTED[1]])])
     _write_doc(corpus, path["cloud"], kw["cloud"], [tokens.entra(entra["cloud"])])
+    _write_doc(corpus, path["sitegroup"], kw["sitegroup"], [tokens.spgroup(SP_SITE, "3")])  # members: per test
 
     base: dict[str, Any] = {
         "data_dir": tmp / "data",

@@ -24,8 +24,10 @@ from fastapi.testclient import TestClient
 from ragwarden import cli
 from ragwarden.acl import tokens
 from ragwarden.acl.principal_cache import CachingResolver
+from ragwarden.acl.site_groups import SiteGroupResolver, SiteGroupStore
 from tests.api.identity_world import (
     BAD_TOKENS,
+    SP_SITE,
     TTL,
     IdentityWorld,
     TcpRelay,
@@ -63,7 +65,9 @@ def ad_client(world: IdentityWorld) -> Iterator[TestClient]:
 
 def test_the_app_resolves_callers_through_the_domain_controller(world: IdentityWorld) -> None:
     directory = world.services.directory
-    assert isinstance(directory, CachingResolver) and directory.ttl == TTL
+    assert isinstance(directory, SiteGroupResolver)  # the caller's SharePoint site groups, around the cache
+    assert isinstance(directory.inner, CachingResolver) and directory.inner.ttl == TTL
+    assert tokens.spgroup(SP_SITE, "3") in directory.emittable()
 
 
 def test_a_member_of_a_three_level_nested_group_finds_its_document(ad_client: TestClient) -> None:
@@ -197,7 +201,9 @@ def test_a_directory_on_a_closed_port_is_503_and_never_results(world: IdentityWo
 def test_a_warm_entry_is_served_while_fresh_and_503_once_older_than_the_ttl(world: IdentityWorld) -> None:
     relay = TcpRelay((world.directory.dc.ip, 636))
     services = world.services_with(ad_host="127.0.0.1", ad_port=relay.port)
-    cache = services.directory
+    wrapped = services.directory
+    assert isinstance(wrapped, SiteGroupResolver)
+    cache = wrapped.inner
     assert isinstance(cache, CachingResolver)
     with client(services) as c:
         assert finds(c, proxy("alice"), "nested")  # resolved through the relay, now cached
@@ -210,7 +216,7 @@ def test_a_warm_entry_is_served_while_fresh_and_503_once_older_than_the_ttl(worl
             r = c.post("/v1/search", json={"query": "quorvandel"}, headers=proxy("alice"))
             assert_refused(r, 503)
         assert_refused(c.post("/v1/search", json={"query": "lumenkorb"}, headers=proxy("bob")), 503)
-    cache.close()
+    wrapped.close()
 
 
 # --- Entra ID bearer tokens ------------------------------------------------------------------------------
@@ -360,3 +366,31 @@ def test_whoami_with_the_directory_down_is_an_error(
     assert cli.main(["whoami", "--as", "alice"]) == 2
     captured = capsys.readouterr()
     assert "unreachable" in captured.err and "sid:" not in captured.out
+
+
+# --- SharePoint site groups, expanded at resolution ------------------------------------------------------
+
+
+def test_site_group_members_find_its_document_through_ad_and_through_the_entra_tenant_token(
+    world: IdentityWorld, ad_client: TestClient, entra_client: TestClient
+) -> None:
+    """The document is granted to a SharePoint site group only. Its members are AD callers in the nested
+    group, then "Everyone except external users" (the tenant token): every resolution reads the store
+    afresh, so a changed membership applies at the next request, not after the principal cache's TTL."""
+    store = SiteGroupStore(world.services.settings.data_dir / "site_groups.sqlite")
+    site_group = {tokens.spgroup(SP_SITE, "3"): frozenset({tokens.sid(world.sids[NESTED[2]])})}
+    erika = bearer(world.ms.issue(oid=world.entra["member"]))
+    try:
+        assert not finds(ad_client, proxy("alice"), "sitegroup")  # nothing stored yet
+        store.replace(SP_SITE, site_group)
+        assert finds(ad_client, proxy("alice"), "sitegroup")  # alice -> L1 -> L2 -> L3, a member
+        assert not finds(ad_client, proxy("bob"), "sitegroup")
+        assert finds(entra_client, erika, "sitegroup")  # erika's synced group carries L3's SID
+        store.replace(SP_SITE, {tokens.spgroup(SP_SITE, "3"): frozenset({tokens.entra(world.ms.tenant_id)})})
+        assert not finds(ad_client, proxy("alice"), "sitegroup")  # an AD caller holds no tenant token
+        assert finds(entra_client, bearer(world.ms.issue(oid=world.entra["outsider"])), "sitegroup")
+        guest = world.ms.add_user(name="gast", guest=True)
+        assert not finds(entra_client, bearer(world.ms.issue(oid=guest)), "sitegroup")  # guests: under-granted
+    finally:
+        store.replace(SP_SITE, {})
+        store.close()

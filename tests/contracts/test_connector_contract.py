@@ -1,5 +1,6 @@
 """The Connector contract, once per adapter and fake: the local folder (sidecars in a temporary folder), the
-SMB share (the session's real Samba file server, NTFS ACLs set with ``smbcacls``) and the in-memory fake."""
+SMB share (the session's real Samba file server, NTFS ACLs set with ``smbcacls``), SharePoint Online (the
+SharePoint emulator over HTTPS, ``tests/sharepoint/contract_world.py``) and the in-memory fake."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from ragwarden.connectors.smb import SmbConnector
 from ragwarden.core.models import AccessControl
 from ragwarden.testing.contracts.connector import ConnectorContract, ConnectorWorld
 from ragwarden.testing.fakes.connector import MemoryWorld
+from ragwarden.testing.microsoft.entra import FakeMicrosoft
 from tests.fixtures.samba import PASSWORD, SERVICE_USER
 from tests.fixtures.smb import FULL, INHERIT, READ, SHARE, SmbServer
+from tests.sharepoint.contract_world import SharePointContractWorld
 
 SIDECAR = ".acl.json"
 
@@ -222,3 +225,17 @@ class TestMemoryConnector(ConnectorContract):
     @pytest.fixture
     def world(self) -> ConnectorWorld:
         return MemoryWorld()
+
+
+class TestSharePointConnector(ConnectorContract):
+    @pytest.fixture(scope="class")
+    def sharepoint_authority(self, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeMicrosoft]:
+        authority = FakeMicrosoft(tmp_path_factory.mktemp("sp-contract-entra"))
+        yield authority
+        authority.stop()
+
+    @pytest.fixture
+    def world(self, sharepoint_authority: FakeMicrosoft, tmp_path: Path) -> Iterator[ConnectorWorld]:
+        w = SharePointContractWorld(sharepoint_authority, tmp_path)
+        yield w
+        w.stop()

@@ -3,7 +3,8 @@
 Real directories where the project has them: the session's Samba AD DC (``samba_directory``) for Active
 Directory, FakeMicrosoft's Graph over HTTPS (msal, the real Graph client) for Entra and team groups, a YAML
 file for the local directory. The principal cache is checked twice: as a resolver in front of the real
-AD resolver, and for its caching promises against the scripted directory.
+AD resolver, and for its caching promises against the scripted directory. The SharePoint site group
+resolver runs around the scripted directory and around Entra (with the tenant token), over its SQLite store.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ragwarden.acl.graph import GraphClient, tls_client
 from ragwarden.acl.local_directory.resolver import LocalDirectory
 from ragwarden.acl.msal_app import MsalAppToken
 from ragwarden.acl.principal_cache import CachingResolver
+from ragwarden.acl.site_groups import SiteGroupResolver, SiteGroupStore
 from ragwarden.acl.team_group import TeamGroupResolver
 from ragwarden.core.errors import DirectoryUnavailableError
 from ragwarden.core.ports import PrincipalResolver
@@ -266,4 +268,101 @@ class TestTeamGroup(PrincipalResolverContract):
             disabled_user=Unsupported("an Entra group cannot be disabled, only deleted (an unknown id)"),
             outages=graph_outages(ms, TeamGroupResolver),
             principal_prefix="teams-group:",
+        )
+
+
+# --- SharePoint site groups: around the fake, and around Entra --------------------------------------------
+
+SITE = "e1b7a6f8-3c1d-4e5a-9b2c-7d8e9f0a1b2c"
+BOB_SID = "sid:S-1-5-21-1-2-3-1002"
+
+
+@contextmanager
+def corrupt_store(inner: PrincipalResolver, tmp_path: Path) -> Iterator[PrincipalResolver]:
+    """The site group store's file is damaged: the directory answers, the expansion cannot."""
+    path = tmp_path / f"corrupt-{uuid.uuid4().hex}.sqlite"
+    path.write_bytes(b"not a SQLite database " * 200)
+    broken = SiteGroupResolver(inner, SiteGroupStore(path))
+    try:
+        yield broken
+    finally:
+        broken.store.close()
+
+
+class TestSiteGroupsAroundScriptedDirectory(PrincipalResolverContract):
+    """The directory's scope plus the site groups naming one of its tokens, from a SQLite store on disk."""
+
+    @pytest.fixture
+    def resolver(self, tmp_path: Path) -> Iterator[SiteGroupResolver]:
+        directory = ScriptedDirectory()
+        directory.groups |= {"bob": {BOB_SID}, "dave": {STAFF_SID}}
+        directory.disabled.add("dave")
+        store = SiteGroupStore(tmp_path / "site_groups.sqlite")
+        store.replace(SITE, {tokens.spgroup(SITE, "3"): frozenset({STAFF_SID}),
+                             tokens.spgroup(SITE, "4"): frozenset({BOB_SID})})
+        resolver = SiteGroupResolver(directory, store)
+        yield resolver
+        resolver.close()
+
+    @pytest.fixture
+    def world(self, resolver: SiteGroupResolver, tmp_path: Path) -> World:
+        directory = resolver.inner
+        assert isinstance(directory, ScriptedDirectory)
+
+        @contextmanager
+        def directory_down() -> Iterator[PrincipalResolver]:
+            directory.failure = DirectoryUnavailableError("scripted outage")
+            try:
+                yield resolver
+            finally:
+                directory.failure = None
+
+        return World(
+            known_user="alice", unknown_user="nobody", disabled_user="dave",
+            expected_tokens=frozenset({ALICE_SID, STAFF_SID, tokens.spgroup(SITE, "3")}),
+            foreign_tokens=frozenset({BOB_SID, tokens.spgroup(SITE, "4")}),
+            outages={"directory down": directory_down, "store corrupt": lambda: corrupt_store(directory, tmp_path)},
+        )
+
+
+class TestSiteGroupsAroundEntra(PrincipalResolverContract):
+    """Entra over FakeMicrosoft's Graph with the tenant token: a site group granted to "Everyone except
+    external users" (the tenant token) reaches an enabled member, never a disabled account."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def store(cls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteGroupStore]:
+        store = SiteGroupStore(tmp_path_factory.mktemp("site-groups") / "site_groups.sqlite")
+        yield store
+        store.close()
+
+    @pytest.fixture
+    def resolver(self, ms: FakeMicrosoft, store: SiteGroupStore) -> SiteGroupResolver:
+        return SiteGroupResolver(EntraResolver(graph(ms), tenant_id=ms.tenant_id), store)
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def world(cls, ms: FakeMicrosoft, store: SiteGroupStore, tmp_path_factory: pytest.TempPathFactory) -> World:
+        alice = ms.add_user(sid=SYNCED_SID, name="alice")
+        synced = ms.add_group("HR", sid=GROUP_SID, members=(alice,))
+        bob = ms.add_user(name="bob")
+        disabled = ms.add_user(enabled=False, name="dave")
+        visitors, hr, bobs = (tokens.spgroup(SITE, n) for n in ("5", "6", "7"))
+        store.replace(SITE, {
+            visitors: frozenset({tokens.entra(ms.tenant_id)}),
+            hr: frozenset({tokens.sid(GROUP_SID)}),
+            bobs: frozenset({tokens.entra(bob), tokens.entra(disabled)}),
+        })
+
+        def make(client: GraphClient) -> PrincipalResolver:
+            return SiteGroupResolver(EntraResolver(client, tenant_id=ms.tenant_id), store)
+
+        tmp = tmp_path_factory.mktemp("site-groups-outages")
+        outages = {**graph_outages(ms, make), "store corrupt": lambda: corrupt_store(EntraResolver(graph(ms)), tmp)}
+        return World(
+            known_user=alice, unknown_user=str(uuid.uuid4()), disabled_user=disabled,
+            expected_tokens=frozenset({tokens.entra(alice), tokens.entra(synced), tokens.entra(ms.tenant_id),
+                                       visitors, hr}),
+            foreign_tokens=frozenset({bobs, tokens.entra(bob)}),
+            outages=outages,
         )

@@ -4,12 +4,16 @@ A caller's groups come from Microsoft Graph ``/users/{id}/transitiveMemberOf`` (
 paged), read with an app-only token from ``msal`` -- never from the token's ``groups`` claim, which
 stops at 200 groups (overage) and would silently drop the rest. Users and groups synced from Active
 Directory also carry their ``onPremisesSecurityIdentifier``, so file-share ACLs (SIDs) match Entra
-callers. Graph outages, throttling beyond the retry budget and malformed answers raise
-:class:`DirectoryUnavailableError`: a partial group list could miss a deny entry.
+callers. An enabled **member** account (``userType`` ``Member``) also holds the tenant token
+``entra:<tenantId>``, which SharePoint's "Everyone except external users" and "Everyone" map to; a guest
+never does (guests are under-granted on "Everyone"), nor an account whose ``userType`` is missing. Graph
+outages, throttling beyond the retry budget and malformed answers raise :class:`DirectoryUnavailableError`:
+a partial group list could miss a deny entry.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,17 +28,22 @@ from ragwarden.core.ports import PrincipalResolver
 from ragwarden.core.settings import PRINCIPAL_CACHE_TTL
 
 _GROUP_SELECT = "$select=id,onPremisesSecurityIdentifier,displayName&$top=999"
-_USER_SELECT = "$select=id,accountEnabled,onPremisesSecurityIdentifier,displayName,userPrincipalName"
+_USER_SELECT = "$select=id,accountEnabled,userType,onPremisesSecurityIdentifier,displayName,userPrincipalName"
+MEMBER = "Member"  # Graph's userType of the tenant's own accounts ("Guest": invited from outside)
+
+log = logging.getLogger(__name__)
 
 
 class EntraResolver(PrincipalResolver):
     """``PrincipalResolver`` keyed by the user's object id: the user, every transitive group, and the
     on-premises SIDs of those synced from AD (plus Everyone and Authenticated Users for a synced user,
-    which AD would give the same person). Disabled, unknown or malformed ids resolve to nothing."""
+    which AD would give the same person), and with ``tenant_id`` the tenant token for a member account.
+    Disabled, unknown or malformed ids resolve to nothing."""
 
-    def __init__(self, graph: GraphClient) -> None:
+    def __init__(self, graph: GraphClient, tenant_id: str | None = None) -> None:
         self.graph = graph
         self._names: dict[str, str] = {}
+        self.tenant_token = _tenant_token(tenant_id)
 
     def resolve(self, user: str) -> AccessScope:
         empty = AccessScope(principal=user, tokens=frozenset())
@@ -47,6 +56,8 @@ class EntraResolver(PrincipalResolver):
         if me is None or me.get("accountEnabled") is not True:
             return empty
         found = {own, *self._object_tokens(me)}
+        if self.tenant_token and me.get("userType") == MEMBER:
+            found.add(self.tenant_token)
         if me.get("onPremisesSecurityIdentifier"):
             found |= {tokens.SID_EVERYONE, tokens.SID_AUTHENTICATED_USERS}
         for page in self.graph.pages(f"/users/{oid}/transitiveMemberOf?{_GROUP_SELECT}"):
@@ -62,6 +73,8 @@ class EntraResolver(PrincipalResolver):
         return out
 
     def describe(self, token: str) -> str:
+        if token == self.tenant_token:
+            return "every member of the tenant"
         if token in self._names:
             return self._names[token]
         if tokens.kind_of(token) == "entra":
@@ -73,6 +86,17 @@ class EntraResolver(PrincipalResolver):
                 self._names[token] = str(found["displayName"])
                 return self._names[token]
         return token
+
+
+def _tenant_token(tenant_id: str | None) -> str | None:
+    if not tenant_id:
+        return None
+    try:
+        return tokens.entra(tenant_id)
+    except AccessControlError:
+        # A tenant named by domain: SharePoint's "Everyone" claims carry the tenant's id, which we do not know.
+        log.warning("the Entra tenant %r is not a tenant id: members get no tenant token (under-granted)", tenant_id)
+        return None
 
 
 def build_entra_resolver(
@@ -109,6 +133,6 @@ def build_entra_resolver(
         verify=str(ca_bundle) if ca_bundle else True,
         timeout=timeout,
     )
-    resolver = EntraResolver(GraphClient(provider, tls_client(ca_bundle, timeout), graph_url))
+    resolver = EntraResolver(GraphClient(provider, tls_client(ca_bundle, timeout), graph_url), tenant_id=tenant_id)
     return resolver if cache_ttl is None else CachingResolver(resolver, ttl=cache_ttl)
 

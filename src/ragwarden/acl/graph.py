@@ -2,7 +2,8 @@
 
 Graph outages, throttling beyond the retry budget and malformed answers raise
 :class:`DirectoryUnavailableError`: a caller of Graph must fail closed, since a partial answer could miss a
-group (and with it a deny entry)."""
+group (and with it a deny entry). The SharePoint connector reuses the client for Graph and SharePoint REST
+with its own error class and a :class:`Pacer` its clients share (one source's throttling pauses them all)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from ragwarden.acl import tokens
-from ragwarden.core.errors import AccessControlError, DirectoryUnavailableError
+from ragwarden.core.errors import AccessControlError, DirectoryUnavailableError, TransientError
 
 GRAPH_URL = "https://graph.microsoft.com/v1.0"
+_RETRIED = frozenset({429, 500, 502, 503, 504})
 
 
 class TokenProvider(Protocol):
@@ -29,9 +31,32 @@ class TokenProvider(Protocol):
     def token(self, force_refresh: bool = False) -> str: ...
 
 
+class Pacer(Protocol):
+    """Spaces a client's requests: ``wait`` before each one (e.g. for a budget of resource units), ``pause``
+    when the service says to back off. Several clients may share one, so that a 429 pauses them all."""
+
+    def wait(self, cost: float) -> None: ...
+
+    def pause(self, seconds: float) -> None: ...
+
+
+class _SleepOnRetry:
+    """The default pacer: no budget, and a retry sleeps in the thread that retries."""
+
+    def __init__(self, sleep: Callable[[float], None]) -> None:
+        self._sleep = sleep
+
+    def wait(self, cost: float) -> None:
+        pass
+
+    def pause(self, seconds: float) -> None:
+        self._sleep(seconds)
+
+
 class GraphClient:
-    """GET JSON from Microsoft Graph with an app token: paging, 429/5xx with ``Retry-After`` (bounded),
-    one token refresh on 401; anything else that fails is :class:`DirectoryUnavailableError`."""
+    """JSON from Microsoft Graph with an app token: paging, 429/5xx with ``Retry-After`` (bounded),
+    one token refresh on 401; anything else that fails is ``error`` (:class:`DirectoryUnavailableError`
+    unless the caller is not a directory). The token goes to the origin of ``base_url`` only."""
 
     def __init__(
         self,
@@ -42,6 +67,8 @@ class GraphClient:
         max_retries: int = 4,
         max_retry_after: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        pacer: Pacer | None = None,
+        error: type[TransientError] = DirectoryUnavailableError,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._origin = urlsplit(self.base_url)[:2]
@@ -49,39 +76,54 @@ class GraphClient:
         self._http = http
         self._max_retries = max_retries
         self._max_retry_after = max_retry_after
-        self._sleep = sleep
+        self._pacer: Pacer = pacer or _SleepOnRetry(sleep)
+        self._error = error
 
     def get(self, url: str) -> dict[str, Any] | None:
         """One JSON object; ``None`` for 404. ``url`` is a path under the base URL or a full Graph URL."""
+        response = self.send("GET", url)
+        status = response.status_code
+        if status == 404:
+            return None
+        if status >= 300:
+            raise self._error(f"Graph refused {urlsplit(str(response.request.url)).path}: HTTP {status}")
+        return _json_object(response, self._error)
+
+    def send(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, json: Any = None, cost: float = 1.0
+    ) -> httpx.Response:
+        """One request with the token: transport errors and 429/5xx retried (a ``Retry-After`` longer than
+        ``max_retry_after`` is not waited for), one token refresh on 401. Any other answer is returned as it
+        is (a 404, a 410, a redirect: the client never follows one with the token). ``cost``: what the
+        request spends of the pacer's budget."""
         url = url if url.startswith(("https://", "http://")) else f"{self.base_url}{url}"
         if urlsplit(url)[:2] != self._origin:
-            raise DirectoryUnavailableError(f"Graph pointed outside {self.base_url}: refusing to send the token")
+            raise self._error(f"Graph pointed outside {self.base_url}: refusing to send the token")
         token, refreshed, problem = self._tokens.token(), False, "no attempt"
         for attempt in range(self._max_retries + 1):
+            self._pacer.wait(cost)
             try:
-                response = self._http.get(url, headers={"Authorization": f"Bearer {token}"})
+                sent = {**(headers or {}), "Authorization": f"Bearer {token}"}
+                response = self._http.request(method, url, headers=sent, json=json)
             except httpx.TransportError as exc:
                 problem = f"unreachable: {exc}"
                 if attempt < self._max_retries:
-                    self._sleep(min(2.0**attempt * 0.2, self._max_retry_after))
+                    self._pacer.pause(min(2.0**attempt * 0.2, self._max_retry_after))
                 continue
             status = response.status_code
             if status == 401 and not refreshed:
                 token, refreshed = self._tokens.token(force_refresh=True), True
                 continue
-            if status in (429, 500, 502, 503, 504):
-                problem = f"HTTP {status}"
-                delay = _retry_after(response) or min(2.0**attempt * 0.2, self._max_retry_after)
-                if delay > self._max_retry_after or attempt == self._max_retries:
-                    break
-                self._sleep(delay)
-                continue
-            if status == 404:
-                return None
-            if status >= 400:
-                raise DirectoryUnavailableError(f"Graph refused {urlsplit(url).path}: HTTP {status}")
-            return _json_object(response)
-        raise DirectoryUnavailableError(f"Graph did not answer {urlsplit(url).path} ({problem})")
+            if status not in _RETRIED:
+                return response
+            problem = f"HTTP {status}"
+            delay = retry_after(response) or min(2.0**attempt * 0.2, self._max_retry_after)
+            if delay > self._max_retry_after:
+                problem += f", asked to wait {delay:g}s: more than the {self._max_retry_after:g}s allowed"
+                break
+            if attempt < self._max_retries:
+                self._pacer.pause(delay)
+        raise self._error(f"Graph did not answer {urlsplit(url).path} ({problem})")
 
     def pages(self, path: str) -> Iterator[list[dict[str, Any]]]:
         """Every page of a collection, following ``@odata.nextLink``; a missing page raises."""
@@ -89,12 +131,13 @@ class GraphClient:
         while url:
             page = self.get(url)
             if page is None or not isinstance(page.get("value"), list):
-                raise DirectoryUnavailableError(f"Graph returned no collection for {path}")
+                raise self._error(f"Graph returned no collection for {path}")
             yield page["value"]
             url = page.get("@odata.nextLink")
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def retry_after(response: httpx.Response) -> float | None:
+    """The seconds a ``Retry-After`` header asks for (a number or an HTTP date); None without one."""
     value = response.headers.get("Retry-After")
     if not value:
         return None
@@ -107,13 +150,13 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _json_object(response: httpx.Response) -> dict[str, Any]:
+def _json_object(response: httpx.Response, error: type[TransientError]) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError as exc:
-        raise DirectoryUnavailableError("Graph answered with something that is not JSON") from exc
+        raise error("Graph answered with something that is not JSON") from exc
     if not isinstance(body, dict):
-        raise DirectoryUnavailableError("Graph answered with something that is not a JSON object")
+        raise error("Graph answered with something that is not a JSON object")
     return body
 
 

@@ -19,11 +19,15 @@ local directory      ``user:`` / ``group:`` names the file defines, ``everyone``
 Active Directory     ``sid:`` accounts of its own domain (and configured extra domains: sIDHistory,
                      other forest domains), Everyone, Authenticated Users; BUILTIN (``S-1-5-32-*``)
                      only when configured, since the file server evaluates BUILTIN per machine
-Entra ID             ``entra:`` object ids; for hybrid users ``sid:`` accounts of the on-premises
-                     domain(s), Everyone, Authenticated Users
+Entra ID             ``entra:`` object ids, the tenant token ``entra:<tenantId>`` for enabled
+                     member accounts (never guests); for hybrid users ``sid:`` accounts of the
+                     on-premises domain(s), Everyone, Authenticated Users
+SharePoint site      ``spgroup:<siteCollectionId>:<id>``: ``SiteGroupResolver`` (``acl.site_groups``)
+groups               wraps the AD or Entra resolver and adds the site groups naming one of the
+                     caller's tokens
 ===================  ==========================================================================
 
-Nothing emits ``upn:`` or ``spgroup:`` tokens today.
+Nothing emits ``upn:`` tokens today.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """One place that maps a source's scheme to its connector (and its change watcher).
 
-Built in: ``folder`` (``/path``) and ``smb`` (``smb://server/share/path``). Outside packages join
+Built in: ``folder`` (``/path``), ``smb`` (``smb://server/share/path``) and ``sharepoint``
+(``sharepoint://tenant.sharepoint.com/sites/name``). Outside packages join
 through the ``ragwarden.connectors`` entry-point group: each entry point names a :class:`Scheme`.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,10 @@ class ConnectorContext:
     smb_password: Any = None
     smb_port: int = 445
     smb_share_allow: Sequence[str] = ()
+    state_dir: Path | None = None  # the data directory: where a connector keeps its own state (a mirror)
+    # RAGWARDEN_SHAREPOINT_*: tenant_id, client_id, certificate (a PEM path) for sharepoint:// sources
+    # that do not name their own
+    sharepoint: Mapping[str, Any] = field(default_factory=dict)
 
 
 OnChange = Callable[[Sequence[str]], None]
@@ -108,9 +113,23 @@ def _smb_watch(connector: Connector, on_change: OnChange) -> Any:
     return SmbChangeWatcher(connector, on_change) if isinstance(connector, SmbConnector) else None
 
 
+def _sharepoint(spec: SourceSpec, ctx: ConnectorContext) -> Connector:
+    from ragwarden.connectors.sharepoint.build import build_sharepoint
+
+    return build_sharepoint(
+        spec, environ=ctx.environ, state_dir=ctx.state_dir, max_file_bytes=ctx.max_file_bytes, defaults=ctx.sharepoint
+    )
+
+
+SHAREPOINT_OPTIONS = frozenset(
+    "subsites organization_links anonymous_links rac_groups tenant_id client_id certificate_env client_secret_env "
+    "reconcile_interval max_retry_after units_per_minute graph_url authority_host ca_bundle".split()
+)
+
 BUILTIN: tuple[Scheme, ...] = (
     Scheme("folder", frozenset({"include_hidden"}), _folder, _folder_watch),
     Scheme("smb", frozenset({"share_allow", "include", "exclude", "port"}), _smb, _smb_watch),
+    Scheme("sharepoint", SHAREPOINT_OPTIONS, _sharepoint),
 )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ragwarden.acl.principals import NOTHING, Emittable, emittable_of, entra_emittable
+from ragwarden.acl.site_groups import SITE_GROUPS_FILE, SPGROUP, SiteGroupResolver, SiteGroupStore
 from ragwarden.core.errors import AccessControlError, ConfigurationError
 from ragwarden.core.models import FailedItem, SourceDocument
 from ragwarden.core.ports import Connector, Embedder, PrincipalResolver, SearchMode, VectorIndex
@@ -87,7 +88,8 @@ class Services:
 
     def principals(self) -> Emittable:
         """What the configured resolvers can put in a caller's scope: the directory (AD or the local
-        file) and Entra ID when it authenticates callers. Every ACL is checked against it at ingest.
+        file) and Entra ID when it authenticates callers, each AD or Entra caller with their SharePoint site
+        groups. Every ACL is checked against it at ingest.
         Asked per pass, so a directory that is down fails the pass before anything is changed."""
         given = self.extras.get("principals")
         if given is not None:
@@ -96,7 +98,7 @@ class Services:
         s = self.settings
         if "entra" in s.auth_modes or s.teams_app_id:
             try:
-                found |= entra_emittable(s.ad_extra_domain_sids)
+                found |= entra_emittable(s.ad_extra_domain_sids) | SPGROUP  # entra_people adds site groups
             except AccessControlError as exc:
                 raise ConfigurationError(f"RAGWARDEN_AD_EXTRA_DOMAIN_SIDS: {exc}") from exc
         if found == NOTHING:  # every document would fail: say why once, before anything is changed
@@ -217,12 +219,16 @@ def build_embedder(settings: Settings) -> Embedder:
 
 
 def build_directory(settings: Settings) -> PrincipalResolver:
-    """User names resolve through Active Directory when it is configured, else the local YAML."""
+    """User names resolve through Active Directory when it is configured, else the local YAML.
+
+    An AD caller also holds the SharePoint site groups naming one of their SIDs (the store beside the sync
+    state). The local file is not wrapped: its ``user:``/``group:`` names are never site group members
+    (SharePoint's are ``entra:``/``sid:`` tokens), so ``spgroup:`` grants would be indexed for nobody."""
     if settings.ad_host:
         from ragwarden.acl.active_directory.resolver import build_ad_resolver
 
         assert settings.ad_bind_user and settings.ad_bind_password  # checked by Settings
-        return build_ad_resolver(
+        ad = build_ad_resolver(
             host=settings.ad_host,
             bind_user=settings.ad_bind_user,
             bind_password=settings.ad_bind_password,
@@ -239,6 +245,7 @@ def build_directory(settings: Settings) -> PrincipalResolver:
             builtin_sids=settings.ad_builtin_sids,
             extra_domain_sids=tuple(settings.ad_extra_domain_sids),
         )
+        return SiteGroupResolver(ad, SiteGroupStore(settings.data_dir / SITE_GROUPS_FILE))
     from ragwarden.acl.local_directory.resolver import LocalDirectory
 
     if settings.directory_file is None:

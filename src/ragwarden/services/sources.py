@@ -42,11 +42,24 @@ def context(services: Services) -> registry.ConnectorContext:
         smb_password=s.smb_password,
         smb_port=s.smb_port,
         smb_share_allow=tuple(s.smb_share_allow),
+        state_dir=s.data_dir,
+        sharepoint={
+            "tenant_id": s.sharepoint_tenant_id or s.entra_tenant_id,
+            "client_id": s.sharepoint_client_id,
+            "certificate": s.sharepoint_certificate,
+            "graph_url": s.sharepoint_graph_url,
+            "authority_host": s.sharepoint_authority_host or s.entra_authority_host,
+            "ca_bundle": s.sharepoint_ca_bundle,
+        },
     )
 
 
 def spec_for(connector: Connector) -> SourceSpec:
     """The record of a source first indexed by a one-off ``ingest``: its location, default schedule."""
+    own = getattr(connector, "source_spec", None)
+    if callable(own):  # a connector that knows how it was configured (sharepoint://)
+        spec: SourceSpec = own()
+        return spec
     root = getattr(connector, "root", None)
     if root is not None:
         return SourceSpec(name=connector.source, location=str(root), scheme="folder")

@@ -68,6 +68,15 @@ class Settings(BaseSettings, GenerationFields, ADFields, TeamsFields):
     smb_port: int = Field(default=445, ge=1, le=65535)
     smb_share_allow: list[str] = Field(default_factory=list)  # SIDs the share permission admits
 
+    # SharePoint Online (ragwarden ingest sharepoint://tenant.sharepoint.com/sites/name): what a source that
+    # does not say its own tenant_id / client_id / certificate_env signs in with. App-only, certificate only.
+    sharepoint_tenant_id: str | None = None  # default: RAGWARDEN_ENTRA_TENANT_ID
+    sharepoint_client_id: str | None = None
+    sharepoint_certificate: Path | None = None  # a PEM file holding the app's private key and certificate
+    sharepoint_graph_url: str | None = None  # national clouds; default https://graph.microsoft.com/v1.0
+    sharepoint_authority_host: str | None = None  # default: RAGWARDEN_ENTRA_AUTHORITY_HOST
+    sharepoint_ca_bundle: Path | None = None  # a private CA for Graph, SharePoint and the authority
+
     index_backend: Literal["edge", "qdrant"] = "edge"
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None

@@ -7,7 +7,8 @@ One threaded HTTPS server (the stand-ins' own CA, see ``tls``) plays:
 - Graph (see ``graph``), requiring an app token it issued; throttling and outages switched on by the test.
 
 Besides its own app (``client_id``), other apps may be registered in ``clients`` and given app tokens
-for the extra ``scopes`` (the Bot Framework channel stand-in registers the bot this way).
+for the extra ``scopes`` (the Bot Framework channel stand-in registers the bot this way). App tokens are
+JWTs whose ``appidacr`` claim says how the app signed in ("1" secret, "2" certificate; see ``app_claims``).
 """
 
 from __future__ import annotations
@@ -122,11 +123,20 @@ class FakeMicrosoft:
         """The scope of an app token this authority issued (None: not one of its tokens)."""
         return self.app_tokens.get(token or "")
 
-    def add_user(self, *, sid: str | None = None, enabled: bool = True, name: str = "user") -> str:
+    def app_claims(self, token: str) -> dict[str, Any]:
+        """The claims of an app token this authority issued (empty: not one of its tokens)."""
+        if token not in self.app_tokens:
+            return {}
+        return dict(jwt.decode(token, options={"verify_signature": False}))
+
+    def add_user(
+        self, *, sid: str | None = None, enabled: bool = True, name: str = "user", guest: bool = False
+    ) -> str:
         oid = str(uuid.uuid4())
         self.users[oid] = {
             "id": oid,
             "accountEnabled": enabled,
+            "userType": "Guest" if guest else "Member",
             "onPremisesSecurityIdentifier": sid,
             "displayName": name,
             "userPrincipalName": f"{name}@corp.example",
@@ -179,9 +189,19 @@ def _post(ms: FakeMicrosoft, h: JsonHandler) -> None:
     scope = form.get("scope", "")
     if not _client_ok(ms, form) or scope not in {ms.graph_scope, *ms.scopes}:
         return h.reply(401, {"error": "invalid_client", "error_description": "bad client credentials"})
-    token = f"app-{secrets.token_hex(16)}"
+    token = _app_token(ms, form, scope)
     ms.app_tokens[token] = scope
     return h.reply(200, {"token_type": "Bearer", "expires_in": 3600, "access_token": token})
+
+
+def _app_token(ms: FakeMicrosoft, form: dict[str, str], scope: str) -> str:
+    """An app-only access token as Entra issues one: a JWT whose ``appidacr`` says how the app proved itself
+    ("1" a client secret, "2" a certificate), which SharePoint REST checks."""
+    now = int(time.time())
+    claims = {"aud": scope.removesuffix("/.default"), "iss": f"https://sts.windows.net/{ms.tenant_id}/",
+              "tid": ms.tenant_id, "appid": form.get("client_id"), "idtyp": "app", "jti": secrets.token_hex(8),
+              "appidacr": "2" if "client_assertion" in form else "1", "iat": now, "nbf": now, "exp": now + 3600}
+    return ms.signing.sign(claims)
 
 
 def _discovery(ms: FakeMicrosoft) -> dict[str, Any]:

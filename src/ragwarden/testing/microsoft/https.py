@@ -19,6 +19,10 @@ from urllib.parse import parse_qs, urlsplit
 class JsonHandler(BaseHTTPRequestHandler):
     """A quiet request handler with JSON answers and the parts of a request the stand-ins read."""
 
+    # Headers and body go out as two writes: with Nagle on, a keep-alive client's delayed ACK held every
+    # answer back ~40 ms (a SharePoint sync against the emulator took 0.5 s instead of 0.1 s).
+    disable_nagle_algorithm = True
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 

@@ -1,0 +1,1 @@
+"""SharePoint Online through Microsoft Graph: sites, document libraries, their permissions and site groups."""
