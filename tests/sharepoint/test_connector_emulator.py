@@ -6,8 +6,7 @@ redirect never carries the token. Graph's documented delta defects are on (the e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,20 +18,6 @@ from ragwarden.testing.microsoft.sharepoint.delta import Answer
 from tests.sharepoint.emulator_site import Site
 
 EVERY_FILE = {"Finance/bericht.txt", "Finance/Q1/zahlen.txt", "Öffentlich/Grüße an O'Brien.txt", "top.txt"}
-
-
-@pytest.fixture(scope="module")
-def ms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeMicrosoft]:
-    authority = FakeMicrosoft(tmp_path_factory.mktemp("sp-connector-entra"))
-    yield authority
-    authority.stop()
-
-
-@pytest.fixture
-def site(ms: FakeMicrosoft, tmp_path: Path) -> Iterator[Site]:
-    s = Site(ms, tmp_path)
-    yield s
-    s.close()
 
 
 def test_initial_sync_indexes_every_file_and_each_user_finds_what_the_oracle_allows(site: Site) -> None:

@@ -18,13 +18,6 @@ from ragwarden.testing.microsoft.sharepoint.render import quick_xor_hash
 from tests.sharepoint.emulator_support import Caller, Tree, build_tree
 
 
-@pytest.fixture(scope="module")
-def ms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeMicrosoft]:
-    authority = FakeMicrosoft(tmp_path_factory.mktemp("sp-entra"))
-    yield authority
-    authority.stop()
-
-
 @pytest.fixture
 def world(ms: FakeMicrosoft) -> World:
     return World(tenant_id=ms.tenant_id, seed=3)

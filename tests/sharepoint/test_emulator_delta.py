@@ -18,13 +18,6 @@ IDEAL = Defects(inheriting_children_omitted=False, no_shared_changed_on_removal=
                 link_member_added_silent=False, folders_never_marked=False)  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def ms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeMicrosoft]:
-    authority = FakeMicrosoft(tmp_path_factory.mktemp("sp-delta-entra"))
-    yield authority
-    authority.stop()
-
-
 @pytest.fixture
 def world(ms: FakeMicrosoft) -> World:
     return World(tenant_id=ms.tenant_id, seed=5)
