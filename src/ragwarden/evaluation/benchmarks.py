@@ -14,6 +14,7 @@ from ragwarden.evaluation import (
     bench_page,
     bench_quality,
     bench_retrieval,
+    bench_sharepoint,
     bench_smb,
     bench_teams,
 )
@@ -32,6 +33,7 @@ BENCHMARKS: dict[str, Main] = {
     "smb": bench_smb.main,
     "freshness": bench_freshness.main,
     "teams": bench_teams.main,
+    "sharepoint": bench_sharepoint.main,
 }
 
 
