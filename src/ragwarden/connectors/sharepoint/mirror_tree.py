@@ -23,8 +23,8 @@ def upsert(db: sqlite3.Connection, drive_id: str, generation: int, item: Mapping
     Graph's delta marks permission changes unreliably (no mark when access is removed, never on folders,
     no entry for the children of a folder whose permissions changed). So a file listed by delta is always
     read again (it changed somehow), and the descendants of a folder are when the folder moved, was marked,
-    gained or lost permissions of its own, or was listed with its eTag unchanged: a folder that a rename or
-    a change below it did not touch is listed for its permissions."""
+    gained or lost permissions of its own, has permissions of its own, or was listed with its eTag unchanged:
+    a folder that a rename or a change below it did not touch is listed for its permissions."""
     item_id = str(item["id"])
     row = db.execute(
         "SELECT parent_id, deleted, unique_perms, etag FROM items WHERE drive_id = ? AND generation = ? "
@@ -48,7 +48,11 @@ def upsert(db: sqlite3.Connection, drive_id: str, generation: int, item: Mapping
         "dirty = MAX(dirty, excluded.dirty)",
         {"d": drive_id, "g": generation, "i": item_id, **fields, "dirty": int(not fields["is_folder"])},
     )
-    if fields["is_folder"] and (moved or flagged or flipped or unexplained):
+    # A folder with permissions of its own is re-read below whenever delta lists it: its eTag moves with a
+    # rename as well, so a revocation in the same window would look like the rename alone (found by the
+    # oracle property test: a revoked and renamed folder kept serving its files to the revoked user).
+    own = bool(fields["unique_perms"])
+    if fields["is_folder"] and (moved or flagged or flipped or unexplained or own):
         mark_below(db, drive_id, generation, item_id, "dirty = 1")
 
 
