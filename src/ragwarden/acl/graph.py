@@ -8,6 +8,7 @@ with its own error class and a :class:`Pacer` its clients share (one source's th
 from __future__ import annotations
 
 import email.utils
+import math
 import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -87,7 +88,7 @@ class GraphClient:
             return None
         if status >= 300:
             raise self._error(f"Graph refused {urlsplit(str(response.request.url)).path}: HTTP {status}")
-        return _json_object(response, self._error)
+        return json_object(response, self._error)
 
     def send(
         self, method: str, url: str, *, headers: Mapping[str, str] | None = None, json: Any = None, cost: float = 1.0
@@ -138,11 +139,21 @@ class GraphClient:
 
 def retry_after(response: httpx.Response) -> float | None:
     """The seconds a ``Retry-After`` header asks for (a number or an HTTP date); None without one."""
-    value = response.headers.get("Retry-After")
+    return retry_after_value(response.headers.get("Retry-After"))
+
+
+def retry_after_value(value: str | None) -> float | None:
+    """The seconds a ``Retry-After`` value asks for (a number or an HTTP date), also where the value comes
+    from a ``$batch`` sub-response's headers rather than an HTTP response; None without one."""
     if not value:
         return None
-    if value.strip().isdigit():
-        return float(value)
+    try:
+        seconds = float(value)  # delay-seconds; a decimal is taken as it is rather than ignored
+    except ValueError:
+        pass
+    else:
+        if math.isfinite(seconds) and seconds >= 0:
+            return seconds
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -150,13 +161,15 @@ def retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _json_object(response: httpx.Response, error: type[TransientError]) -> dict[str, Any]:
+def json_object(response: httpx.Response, error: type[TransientError], what: str = "") -> dict[str, Any]:
+    """The response's JSON object; anything else is ``error`` (``what`` names the request in the message)."""
+    answered = f"Graph answered {what} with" if what else "Graph answered with"
     try:
         body = response.json()
     except ValueError as exc:
-        raise error("Graph answered with something that is not JSON") from exc
+        raise error(f"{answered} something that is not JSON") from exc
     if not isinstance(body, dict):
-        raise error("Graph answered with something that is not a JSON object")
+        raise error(f"{answered} something that is not a JSON object")
     return body
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ragwarden.acl.principals import NOTHING, Emittable, emittable_of, entra_emittable
-from ragwarden.acl.site_groups import SITE_GROUPS_FILE, SPGROUP, SiteGroupResolver, SiteGroupStore
+from ragwarden.acl.site_groups import SPGROUP
 from ragwarden.core.errors import AccessControlError, ConfigurationError
 from ragwarden.core.models import FailedItem, SourceDocument
 from ragwarden.core.ports import Connector, Embedder, PrincipalResolver, SearchMode, VectorIndex
@@ -245,7 +245,9 @@ def build_directory(settings: Settings) -> PrincipalResolver:
             builtin_sids=settings.ad_builtin_sids,
             extra_domain_sids=tuple(settings.ad_extra_domain_sids),
         )
-        return SiteGroupResolver(ad, SiteGroupStore(settings.data_dir / SITE_GROUPS_FILE))
+        from ragwarden.services.identity import with_site_groups
+
+        return with_site_groups(ad, settings)
     from ragwarden.acl.local_directory.resolver import LocalDirectory
 
     if settings.directory_file is None:

@@ -45,7 +45,13 @@ def entra_people(settings: Settings) -> PrincipalResolver:
         ca_bundle=settings.entra_ca_bundle,
         cache_ttl=settings.principal_cache_ttl,
     )
-    return SiteGroupResolver(people, SiteGroupStore(settings.data_dir / SITE_GROUPS_FILE))
+    return with_site_groups(people, settings)
+
+
+def with_site_groups(resolver: PrincipalResolver, settings: Settings) -> PrincipalResolver:
+    """``resolver``'s callers with the SharePoint site groups that name one of their tokens, from the store the
+    SharePoint connector writes beside the sync state (AD callers and Entra callers alike)."""
+    return SiteGroupResolver(resolver, SiteGroupStore(settings.data_dir / SITE_GROUPS_FILE))
 
 
 def team_groups(people: PrincipalResolver, ttl: float | None) -> PrincipalResolver:

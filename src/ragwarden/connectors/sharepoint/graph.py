@@ -26,7 +26,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from ragwarden.acl.graph import GraphClient, retry_after
+from ragwarden.acl.graph import GraphClient, json_object, retry_after, retry_after_value
 from ragwarden.core.errors import ConfigurationError, DocumentTooLargeError, ItemError, TransientError
 
 DELTA_PREFER = "hierarchicalsharing, deltashowsharingchanges, deltashowremovedasdeleted, deltatraversepermissiongaps"
@@ -277,20 +277,11 @@ def _capped(chunks: Iterator[bytes], limit: int) -> bytes:
 def _sub_retry_after(answer: dict[str, Any]) -> float:
     headers = answer.get("headers") or {}
     value = next((v for k, v in headers.items() if str(k).lower() == "retry-after"), None)
-    try:
-        return float(value) if value is not None else 1.0
-    except (TypeError, ValueError):
-        return 1.0
+    return retry_after_value(str(value) if value is not None else None) or 1.0
 
 
 def _json(response: httpx.Response, what: str) -> dict[str, Any]:
     if response.status_code >= 300:
         raise TransientError(f"Graph refused {what} ({urlsplit(str(response.request.url)).path}): "
                              f"HTTP {response.status_code}")  # fmt: skip
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise TransientError(f"Graph answered {what} with something that is not JSON") from exc
-    if not isinstance(body, dict):
-        raise TransientError(f"Graph answered {what} with something that is not a JSON object")
-    return body
+    return json_object(response, TransientError, what)
