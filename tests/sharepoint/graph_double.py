@@ -93,6 +93,7 @@ class ScriptedGraph:
         self.permissions: dict[str, list[dict[str, Any]] | int] = {}
         self.batch_retry_after: str | None = None  # every permission sub-request answers 429 with this
         self.content: dict[str, bytes] = {}
+        self.listed: dict[str, dict[str, Any]] = {}  # each item as the delta pages last listed it
         self.requests: list[httpx.Request] = []
 
     def page(self, items: list[dict[str, Any]], *, last: bool = True, n: int = 1) -> None:
@@ -100,6 +101,7 @@ class ScriptedGraph:
             "@odata.nextLink": f"{GRAPH}/drives/d/root/delta?token=page{n}"
         }  # fmt: skip
         self.delta.append({"value": items, **link})
+        self.listed.update((i["id"], i) for i in items)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -117,6 +119,9 @@ class ScriptedGraph:
         if path.endswith("/content"):
             item = path.split("/")[-2]
             return httpx.Response(302, headers={"Location": f"https://files.test/{item}"})
+        if path.startswith("/v1.0/drives/d/items/") and path.count("/") == 5:
+            listed = self.listed.get(path.rsplit("/", 1)[-1])
+            return httpx.Response(200, json=listed) if listed else httpx.Response(404, json={})
         if path.endswith("/drives"):
             return httpx.Response(200, json={"value": [{"id": "d", "name": "Dokumente"}]})
         if path.startswith("/v1.0/sites/"):

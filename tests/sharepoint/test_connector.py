@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from ragwarden.acl.principals import Emittable
-from ragwarden.core.errors import TransientError
+from ragwarden.core.errors import ItemError, TransientError
 from ragwarden.core.models import AccessControl, FailedItem, SourceDocument
 from ragwarden.ingestion.chunking import Chunker
 from ragwarden.ingestion.processing import DocumentProcessor
@@ -159,6 +159,26 @@ def test_the_permission_pass_reads_no_content_and_agrees_with_the_scan(tmp_path:
         assert acls == {k: (d.acl, d.version) for k, d in docs.items()}
         assert not [r for r in graph.requests if r.url.path.endswith("/content")]
         assert c.read(next(d for d in docs.values() if d.path == "b.txt")) == b"Kantine Beta"
+    finally:
+        c.close()
+
+
+def test_a_file_changed_or_deleted_after_the_scan_is_not_read_with_the_scanned_acl(tmp_path: Path) -> None:
+    graph = ScriptedGraph()
+    first_run(graph)
+    c = connector(graph, tmp_path / "data")
+    try:
+        docs = {d.path: d for d in c.scan() if isinstance(d, SourceDocument)}
+        graph.listed["b"] = {**graph.listed["b"], "file": {"hashes": {"quickXorHash": "edited"}}}
+        with pytest.raises(ItemError, match="changed since the scan"):
+            c.read(docs["b.txt"])
+        graph.listed["b"] = {**graph.listed["b"], "deleted": {"state": "deleted"}}
+        with pytest.raises(ItemError, match="deleted since the scan"):
+            c.read(docs["b.txt"])
+        del graph.listed["b"]
+        with pytest.raises(ItemError, match="deleted since the scan"):
+            c.read(docs["b.txt"])
+        assert c.read(docs["hr/a.txt"]) == graph.content["a"]  # the others are still the scanned versions
     finally:
         c.close()
 

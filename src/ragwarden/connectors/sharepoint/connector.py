@@ -30,6 +30,7 @@ from ragwarden.connectors.sharepoint.delta import sync_drive
 from ragwarden.connectors.sharepoint.graph import SharePointClient
 from ragwarden.connectors.sharepoint.mapping import MappingContext
 from ragwarden.connectors.sharepoint.mirror import Drive, Mirror, MirroredFile
+from ragwarden.connectors.sharepoint.mirror_tree import fields_of
 from ragwarden.connectors.sharepoint.permissions import GraphDirectory, refresh_item_permissions, refresh_site_groups
 from ragwarden.core.errors import ConfigurationError, ItemError
 from ragwarden.core.models import AccessControl, FailedItem, SourceDocument
@@ -137,12 +138,25 @@ class SharePointConnector:
                 yield self.doc_id(file.drive_id, file.item_id), file.acl, _version(file)
 
     def read(self, document: SourceDocument) -> bytes:
+        """The document's bytes, if the file is still the one the scan listed (and whose permissions it read);
+        otherwise an :class:`ItemError` fails it for this run, and the next pass sees the file as it is then.
+
+        The check follows the download: a file's eTag and hash change with every new version and never come
+        back (a restored version is a new one), so a listing unchanged after the download means the bytes are
+        the scanned version's, whenever a change would have fallen."""
         if document.source != self._source:
             raise ItemError(f"document {document.doc_id} belongs to source {document.source!r}")
         drive_id, item_id = document.metadata.get("drive_id"), document.metadata.get("item_id")
         if not isinstance(drive_id, str) or not isinstance(item_id, str):
             raise ItemError(f"document {document.doc_id} does not say which SharePoint item it is")
-        return self._client.download(drive_id, item_id, self._max_file_size)
+        data = self._client.download(drive_id, item_id, self._max_file_size)
+        now = self._client.item(drive_id, item_id)
+        if now is None or "deleted" in now:
+            raise ItemError(f"{document.path}: deleted since the scan; not indexed in this run")
+        fields = fields_of(now)
+        if _listed(fields, item_id) != document.version:
+            raise ItemError(f"{document.path}: changed since the scan; not indexed in this run")
+        return data
 
     def close(self) -> None:
         self._mirror.close()
@@ -249,6 +263,11 @@ class SharePointConnector:
 def _version(file: MirroredFile) -> str:
     """Which file, in which state, from the listing alone."""
     return f"{file.size}:{file.modified}:{file.hash or file.ctag or file.etag}:{file.item_id}"
+
+
+def _listed(fields: dict[str, Any], item_id: str) -> str:
+    """:func:`_version` of an item as Graph lists it (:func:`~.mirror_tree.fields_of`)."""
+    return f"{fields['size']}:{fields['modified']}:{fields['hash'] or fields['ctag'] or fields['etag']}:{item_id}"
 
 
 def _when(value: str) -> datetime | None:

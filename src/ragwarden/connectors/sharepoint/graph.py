@@ -35,6 +35,7 @@ BATCH_LIMIT = 20  # Graph's JSON batching limit
 REST_JSON = {"Accept": "application/json;odata=nometadata"}
 _BATCH_ROUNDS = 8
 _USER_FIELDS = "$select=id,userPrincipalName,userType,accountEnabled,onPremisesSecurityIdentifier"
+_ITEM_FIELDS = "$select=id,name,size,file,eTag,cTag,lastModifiedDateTime,deleted"
 
 
 class ResyncRequired(Exception):  # noqa: N818 - a signal between the client and the delta loop, not an error
@@ -236,6 +237,10 @@ class SharePointClient:
         if not isinstance(values, list):
             raise TransientError(f"SharePoint REST answered {urlsplit(url).path} without a 'value' list")
         return [v for v in values if isinstance(v, dict)]
+
+    def item(self, drive_id: str, item_id: str) -> dict[str, Any] | None:
+        """An item as Graph lists it now (``None`` once it is gone)."""
+        return self.graph.get(f"/drives/{quote(drive_id)}/items/{quote(item_id)}?{_ITEM_FIELDS}")
 
     def download(self, drive_id: str, item_id: str, limit: int) -> bytes:
         """An item's bytes (at most ``limit``): the ``/content`` redirect is followed without the token."""
