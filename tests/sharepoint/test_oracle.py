@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -73,6 +74,16 @@ def test_an_anyone_link_grants_nobody_by_default(world: World, tree: Tree) -> No
     world.add_link(tree.report, "anonymous")
     assert not can_read(world, user, tree.report)
     assert can_read(world, user, tree.report, Policy(anonymous_links=True))
+
+
+def test_people_listed_on_an_anyone_link_are_a_documented_under_grant(world: World, tree: Tree) -> None:
+    listed, guest = world.add_user("listed"), world.add_user("guest", guest=True)
+    world.add_link(tree.report, "anonymous", identities=(listed, guest))
+    assert can_read(world, listed, tree.report) and not can_read(world, listed, tree.report, TOKEN_MODEL)
+    assert under_granted(world, listed, tree.report) and under_granted(world, guest, tree.report)
+    opted = Policy(anonymous_links=True)  # the tenant token then reaches the listed member, never the guest
+    assert can_read(world, listed, tree.report, replace(TOKEN_MODEL, anonymous_links=True))
+    assert under_granted(world, guest, tree.report, opted) and not under_granted(world, listed, tree.report, opted)
 
 
 def test_a_specific_people_link_reaches_people_added_later_and_nobody_else(world: World, tree: Tree) -> None:

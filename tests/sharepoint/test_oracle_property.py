@@ -12,8 +12,8 @@ resolver and the real retriever (``Retriever.document``) and held against
 - **never visible where the oracle says no** (a leak), nor beyond the token model (an over-grant);
 - **visible wherever the token model says yes**, except where
   :func:`~ragwarden.testing.microsoft.sharepoint.under_granted` names a deliberate under-grant, where a
-  permission-only pass left a file to the next content sync, where Graph never reported a person added to a link
-  (until the next full reconcile), or for a person listed on an anyone link (an open question, counted).
+  permission-only pass left a file to the next content sync, or where Graph never reported a person added to a
+  link (until the next full reconcile).
 
 ``RAGWARDEN_SP_PROPERTY_SEED`` replays a run, ``RAGWARDEN_SP_PROPERTY_EXAMPLES`` makes it longer (25 examples of
 up to 12 steps by default, ~50 s on 2 cores); the seed and a summary are printed either way.

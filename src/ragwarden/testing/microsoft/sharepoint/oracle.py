@@ -22,8 +22,12 @@ it. The rules, from Microsoft's documentation and the research note (``research/
 - the tenant token that stands for "Everyone" is given to enabled *members* only, so a guest who reaches an
   item only through "Everyone" (directly or as a site-group member) is not shown it;
 - the owners of an M365 group (the ``…_o`` claim) are not expanded in this slice, so an owner who reaches an
-  item only as an owner is not shown it.
-:data:`TOKEN_MODEL` (``Policy(guests_in_everyone=False, m365_owners=False)``) is that model;
+  item only as an owner is not shown it;
+- an anyone link grants nobody, not even the people SharePoint lists on it (those who redeemed it), unless
+  ``anonymous_links`` is on: ragwarden cannot tell a listed redeemer from whoever else the link reached, so it
+  treats the link as what it is, a link for anybody.
+:data:`TOKEN_MODEL` (``Policy(guests_in_everyone=False, m365_owners=False, anyone_link_people=False)``) is that
+model;
 :func:`under_granted` names exactly the cases where it and SharePoint differ.
 
 Simplifications: a user login name in a site group is matched by UPN against the current directory (a deleted
@@ -56,9 +60,10 @@ class Policy:
     anonymous_links: bool = False  # the connector's option of that name
     guests_in_everyone: bool = True  # SharePoint's truth; False: ragwarden's token model (see the docstring)
     m365_owners: bool = True  # SharePoint's truth; False: ragwarden's token model (see the docstring)
+    anyone_link_people: bool = True  # SharePoint's truth; False: ragwarden's token model (see the docstring)
 
 
-TOKEN_MODEL = Policy(guests_in_everyone=False, m365_owners=False)
+TOKEN_MODEL = Policy(guests_in_everyone=False, m365_owners=False, anyone_link_people=False)
 
 
 def can_read(world: World, user_id: str, item_id: str, policy: Policy = Policy()) -> bool:
@@ -79,8 +84,9 @@ def can_read(world: World, user_id: str, item_id: str, policy: Policy = Policy()
 
 def under_granted(world: World, user_id: str, item_id: str, policy: Policy = Policy()) -> bool:
     """SharePoint lets the user read the item, ragwarden's token model does not (a documented under-grant)."""
-    truth = can_read(world, user_id, item_id, replace(policy, guests_in_everyone=True, m365_owners=True))
-    model = replace(policy, guests_in_everyone=False, m365_owners=False)
+    truth = can_read(world, user_id, item_id, replace(policy, guests_in_everyone=True, m365_owners=True,
+                                                      anyone_link_people=True))
+    model = replace(policy, guests_in_everyone=False, m365_owners=False, anyone_link_people=False)
     return truth and not can_read(world, user_id, item_id, model)
 
 
@@ -154,7 +160,7 @@ def _login_reaches(world: World, user: User, groups: set[str], login: str, polic
 def _link_reaches(user: User, link: Link, policy: Policy) -> bool:
     if link.scope == "existingAccess":
         return False
-    if user.id in link.identities:
+    if user.id in link.identities and (link.scope != "anonymous" or policy.anyone_link_people):
         return True
     if link.scope == "organization" and policy.organization_links:
         return user.user_type == "Member"
