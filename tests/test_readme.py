@@ -68,6 +68,7 @@ CLAIMS: dict[str, Callable[[Block], bool]] = {
     "operators": lambda b: b.text.lstrip().startswith("curl "),
     "scale-out": lambda b: "ragwarden worker" in b.text,
     "benchmarks": lambda b: "ragwarden bench" in b.text,
+    "licenses": lambda b: "ragwarden licenses" in b.text,
 }
 
 EXCEPTIONS = {
@@ -451,6 +452,22 @@ def test_the_benchmark_block(blocks: list[Block], tmp_path_factory: pytest.TempP
     assert all("--help" in c for c in helps) and len(helps) >= 10, helps
     run = machine.run(helps)
     assert run.status == 0, run.failure(block.where())
+
+
+def test_the_licenses_block(blocks: list[Block], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The inventory names the shipped models with their licences, and the repository's allow-list passes."""
+    block = claimed(blocks, "licenses")
+    machine = new_machine(tmp_path_factory, "licenses")
+    run = machine.run(block.commands)
+    assert run.status == 0, run.failure(block.where())
+    listing = run.of(".venv/bin/ragwarden licenses")
+    assert re.search(r"^model\s+sentence-transformers/all-MiniLM-L6-v2\s+\S+\s+Apache-2.0$", listing, re.MULTILINE)
+    assert re.search(r"^package\s+qdrant-edge-py\s+0\.9\.0\s+Apache-2.0$", listing, re.MULTILINE), listing
+    report = json.loads(run.of("--check licenses.yaml"))
+    assert report["outside_allow_list"] == []
+    models = {c["name"]: c["licence"] for c in report["components"] if c["kind"] == "model"}
+    assert models == {"sentence-transformers/all-MiniLM-L6-v2": "Apache-2.0",
+                      "SmolLM2-135M-Instruct.Q4_1": "Apache-2.0"}  # fmt: skip
 
 
 # --- the demo, started with the module (see demo_server) ----------------------------------------------

@@ -191,6 +191,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_licenses(args: argparse.Namespace) -> int:
+    from ragwarden.cli.console import print_licenses
+
+    return print_licenses(as_json=args.json, policy=args.check)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from ragwarden.evaluation.benchmarks import run
 
@@ -261,6 +267,11 @@ def _parser() -> argparse.ArgumentParser:
     p = add("whoami", cmd_whoami, "the principal tokens a user resolves to, with names")
     _as_user(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("licenses", help="every run-time dependency and shipped model with its licence")
+    p.set_defaults(func=cmd_licenses)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--check", metavar="ALLOWLIST", help="exit 1 when a licence is outside this YAML allow-list")
 
     p = sub.add_parser("bench", help="run a benchmark: " + ", ".join(BENCHMARKS))
     p.set_defaults(func=cmd_bench)

@@ -81,3 +81,26 @@ def print_verify(result: dict[str, Any], *, file=sys.stdout) -> None:  # type: i
         print(f"DRIFT {line['source']}: {line['doc']}: {line['problem']}", file=file)
     print(f"verified {result['checked']} documents in {len(result['sources'])} sources: "
           f"{len(result['drift'])} drift", file=file)
+
+
+def print_licenses(*, as_json: bool, policy: str | None, file=sys.stdout) -> int:  # type: ignore[no-untyped-def]
+    """``ragwarden licenses``: the inventory, and with an allow-list the components outside it (exit 1)."""
+    import json
+    from pathlib import Path
+
+    from ragwarden.services import licenses
+
+    components = [*licenses.shipped_models(), *licenses.runtime_packages()]
+    problems = licenses.violations(components, licenses.load_policy(Path(policy))) if policy else []
+    if as_json:
+        print(json.dumps({"components": [c.as_dict() for c in components],
+                          "outside_allow_list": [{"name": c.name, "why": why} for c, why in problems]},
+                         indent=2), file=file)  # fmt: skip
+    else:
+        width = max(len(c.name) for c in components)
+        for c in components:
+            print(f"{c.kind:8} {c.name:{width}}  {c.version:14} {c.licence}", file=file)
+        print(f"{len(components)} components ({sum(c.kind == 'model' for c in components)} models)", file=file)
+    for c, why in problems:
+        print(f"outside the allow-list: {c.name} {c.version}: {why}", file=sys.stderr)
+    return 1 if problems else 0
