@@ -62,8 +62,9 @@ CLAIMS: dict[str, Callable[[Block], bool]] = {
     "demo-cli": lambda b: "ragwarden/demo" in b.text and "ragwarden search" in b.text,
     "service": lambda b: "export RAGWARDEN_SOURCES_FILE" in b.text and "ragwarden serve" in b.text,
     "hand-over": lambda b: "ragwarden sync " in b.text,
-    "no-sources-file": lambda b: "ragwarden ingest" in b.text and "sharepoint://" not in b.text,
+    "no-sources-file": lambda b: "ragwarden ingest" in b.text and "sharepoint" not in b.text,
     "sharepoint": lambda b: "ingest sharepoint://" in b.text,
+    "sharepoint-server": lambda b: "ingest sharepoint+ntlm://" in b.text,
     "smb": lambda b: "_SMB_PASSWORD=" in b.text,
     "operators": lambda b: b.text.lstrip().startswith("curl "),
     "scale-out": lambda b: "ragwarden worker" in b.text,
@@ -77,6 +78,11 @@ EXCEPTIONS = {
     "emulator's, the tenant and client ids theirs, the PEM their app certificate, and the emulator's Graph URL, "
     "authority and CA are exported beside the certificate (RAGWARDEN_SHAREPOINT_GRAPH_URL, _AUTHORITY_HOST, "
     "_CA_BUNDLE, which the README names for private authorities).",
+    "sharepoint-server": "sharepoint.corp.example is a real SharePoint Server. Run against the emulator of "
+    "ragwarden.testing.microsoft.sharepoint_server (NTLM with channel bindings over HTTPS) serving a site whose "
+    "grants name the session's Samba AD users and groups: the host becomes the emulator's, 'CORP\\svc-ragwarden' "
+    "and '…' its service account, corp-ca.pem holds both the emulator's and the DC's CA, and the AD settings "
+    "become the Samba DC's (as for smb). The sources-file entry above the block is parsed as the server would.",
     "smb": "smb://fileserver is a real Windows file server. Run against the Samba file server of "
     "tests/fixtures/smb.py (ragwarden.testing.samba.share): smb://fileserver/abteilungen/ becomes "
     "smb://<its address>/abteilungen/readme-<pid>/ (an hr folder with an NTFS ACL and a file made there), "
@@ -340,6 +346,57 @@ def test_the_sharepoint_block_against_the_emulator(
     finally:
         site.close()
         ms.stop()
+
+
+def test_the_sharepoint_server_block_against_the_emulator_and_samba_ad(
+    blocks: list[Block], tmp_path_factory: pytest.TempPathFactory, samba_directory: Any
+) -> None:
+    """``ingest sharepoint+ntlm://…`` with the account the block exports: the site's files, each user's ACL
+    resolved through the real AD; the sources-file entry above it parses."""
+    from ragwarden.connectors import registry
+    from ragwarden.core.sources import parse_sources
+    from ragwarden.testing.microsoft.sharepoint_server import EVERYONE, SharePointServerEmulator, World
+    from tests.fixtures.samba import NESTED, PASSWORD, SERVICE_USER
+
+    assert "sharepoint-server" in EXCEPTIONS
+    block = claimed(blocks, "sharepoint-server")
+    d = samba_directory
+    world = World(site_path="/sites/hr", domain_sid=d.domain_sid)
+    team = world.add_group(NESTED[0], world.add_user("alice", sid=d.sid_of("alice")), sid=d.sid_of(NESTED[0]))
+    library = world.add_library("Dokumente")
+    for name, grantee in (("Urlaubsregeln.txt", EVERYONE), ("Teamplan.txt", team)):
+        folder = world.add_folder(library, name.removesuffix(".txt"))
+        world.break_inheritance(folder, copy=False)
+        world.grant(folder, grantee, "Read")
+        world.add_file(folder, name, f"{name}: Urlaub bis zu fünf Tage ins Folgejahr.".encode())
+    em = SharePointServerEmulator(tmp_path_factory.mktemp("readme-sps"), world)
+    try:
+        machine = new_machine(tmp_path_factory, "sharepoint-server")
+        dc = d.dc
+        machine.extra_rules += [
+            Rule(r"sharepoint\.corp\.example", em.host),
+            Rule(r"'CORP\\svc-ragwarden'", f"'{em.service_login}'"),
+            Rule(r"_SERVER_PASSWORD='…'", f"_SERVER_PASSWORD='{em.service_password}'"),
+            Rule(r"AD_HOST=dc1\.corp\.example", f"AD_HOST={dc.ip} RAGWARDEN_AD_TLS_SERVER_NAME={dc.tls_server_name}"),
+            Rule(r"'svc-ragwarden@corp\.example'", f"'{SERVICE_USER}@{dc.realm.lower()}'"),
+            Rule(r"_BIND_PASSWORD='…'", f"_BIND_PASSWORD='{PASSWORD}'"),
+        ]
+        machine.write_files(blocks, upto=block)
+        corp_ca = machine.path("/etc/ragwarden/corp-ca.pem")
+        corp_ca.write_text(em.ca_file.read_text() + Path(dc.ca_file).read_text())
+        environ = {"RAGWARDEN_INTRANET_USER": em.service_login, "RAGWARDEN_INTRANET_PASSWORD": "x" * 16}
+        text = machine.path("/etc/ragwarden/sources.yaml").read_text(encoding="utf-8")
+        (spec,) = parse_sources(text, origin="README", schemes=registry.scheme_options(), environ=environ)
+        assert spec.scheme == "sharepoint+ntlm" and spec.options["ca_bundle"] == str(corp_ca)
+        run = machine.run(block.commands)
+        assert run.status == 0, run.failure(block.where())
+        assert re.search(r"^intranet-hr: 2 added", run.of("--name intranet-hr"), re.MULTILINE), run.output
+        listing = run.of(".venv/bin/ragwarden sources")
+        assert re.search(r"^intranet-hr\s+idle\s+2\s", listing, re.MULTILINE), listing
+        assert em.signed_in and set(em.signed_in) == {em.service_login}
+    finally:
+        em.stop()
+    assert all(rule.used for rule in machine.extra_rules), [r.pattern for r in machine.extra_rules if not r.used]
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """One place that maps a source's scheme to its connector (and its change watcher).
 
-Built in: ``folder`` (``/path``), ``smb`` (``smb://server/share/path``) and ``sharepoint``
-(``sharepoint://tenant.sharepoint.com/sites/name``). Outside packages join
+Built in: ``folder`` (``/path``), ``smb`` (``smb://server/share/path``), ``sharepoint``
+(``sharepoint://tenant.sharepoint.com/sites/name``) and ``sharepoint+ntlm`` (SharePoint Server on-premises,
+``sharepoint+ntlm://host/sites/name``). Outside packages join
 through the ``ragwarden.connectors`` entry-point group: each entry point names a :class:`Scheme`.
 """
 
@@ -37,6 +38,8 @@ class ConnectorContext:
     # RAGWARDEN_SHAREPOINT_*: tenant_id, client_id, certificate (a PEM path) for sharepoint:// sources
     # that do not name their own
     sharepoint: Mapping[str, Any] = field(default_factory=dict)
+    # RAGWARDEN_SHAREPOINT_SERVER_*: username, password, ca_bundle for sharepoint+ntlm:// sources without their own
+    sharepoint_server: Mapping[str, Any] = field(default_factory=dict)
 
 
 OnChange = Callable[[Sequence[str]], None]
@@ -121,6 +124,15 @@ def _sharepoint(spec: SourceSpec, ctx: ConnectorContext) -> Connector:
     )
 
 
+def _sharepoint_server(spec: SourceSpec, ctx: ConnectorContext) -> Connector:
+    from ragwarden.connectors.sharepoint_server.build import build_sharepoint_server
+
+    return build_sharepoint_server(
+        spec, environ=ctx.environ, state_dir=ctx.state_dir, max_file_bytes=ctx.max_file_bytes,
+        defaults=ctx.sharepoint_server,
+    )  # fmt: skip
+
+
 SHAREPOINT_OPTIONS = frozenset(
     "subsites organization_links anonymous_links rac_groups tenant_id client_id certificate_env client_secret_env "
     "reconcile_interval max_retry_after units_per_minute graph_url authority_host ca_bundle".split()
@@ -130,6 +142,7 @@ BUILTIN: tuple[Scheme, ...] = (
     Scheme("folder", frozenset({"include_hidden"}), _folder, _folder_watch),
     Scheme("smb", frozenset({"share_allow", "include", "exclude", "port"}), _smb, _smb_watch),
     Scheme("sharepoint", SHAREPOINT_OPTIONS, _sharepoint),
+    Scheme("sharepoint+ntlm", frozenset({"auth", "ca_bundle", "reconcile_interval"}), _sharepoint_server),
 )
 
 

@@ -51,6 +51,11 @@ def context(services: Services) -> registry.ConnectorContext:
             "authority_host": s.sharepoint_authority_host or s.entra_authority_host,
             "ca_bundle": s.sharepoint_ca_bundle,
         },
+        sharepoint_server={
+            "username": s.sharepoint_server_username,
+            "password": s.sharepoint_server_password,
+            "ca_bundle": s.sharepoint_server_ca_bundle,
+        },
     )
 
 

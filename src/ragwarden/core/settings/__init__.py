@@ -76,6 +76,11 @@ class Settings(BaseSettings, GenerationFields, ADFields, TeamsFields):
     sharepoint_graph_url: str | None = None  # national clouds; default https://graph.microsoft.com/v1.0
     sharepoint_authority_host: str | None = None  # default: RAGWARDEN_ENTRA_AUTHORITY_HOST
     sharepoint_ca_bundle: Path | None = None  # a private CA for Graph, SharePoint and the authority
+    # SharePoint Server on-premises (ragwarden ingest sharepoint+ntlm://host/sites/name): the Windows account
+    # (DOMAIN\user) of a source that does not name its own username_env / password_env
+    sharepoint_server_username: str | None = None
+    sharepoint_server_password: SecretStr | None = None
+    sharepoint_server_ca_bundle: Path | None = None  # the CA of the server's certificate (default: the system's)
 
     index_backend: Literal["edge", "qdrant"] = "edge"
     qdrant_url: str | None = None
@@ -122,7 +127,10 @@ class Settings(BaseSettings, GenerationFields, ADFields, TeamsFields):
             return None
         return value
 
-    @field_validator("proxy_secret", "entra_client_secret", "ad_bind_password", "smb_password", "metrics_token")
+    @field_validator(
+        "proxy_secret", "entra_client_secret", "ad_bind_password", "smb_password", "metrics_token",
+        "sharepoint_server_password",
+    )  # fmt: skip
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
