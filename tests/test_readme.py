@@ -70,6 +70,7 @@ CLAIMS: dict[str, Callable[[Block], bool]] = {
     "scale-out": lambda b: "ragwarden worker" in b.text,
     "benchmarks": lambda b: "ragwarden bench" in b.text,
     "licenses": lambda b: "ragwarden licenses" in b.text,
+    "audit": lambda b: "ragwarden audit verify" in b.text,
 }
 
 EXCEPTIONS = {
@@ -285,6 +286,25 @@ def test_the_operators_block(blocks: list[Block], service: tuple[Machine, Backgr
     assert [s["name"] for s in listing["sources"]] == ["shared-drive"], listing
     queued = json.loads(run.of("-X POST"))
     assert queued["source"] == "shared-drive" and queued["kind"] == "acl", queued
+
+
+def test_the_audit_block(blocks: list[Block], service: tuple[Machine, Background]) -> None:
+    """After alice's search, the log verifies, who-saw names her and the token that granted the HR file (she
+    holds group:hr and user:alice: the smaller is named) on the CLI and, for an administrator, over REST, and
+    what-saw lists it; never a word of the document."""
+    machine, _ = service
+    secret = readme_secret(claimed(blocks, "service"))
+    assert HR_DOCUMENT in {r["path"] for r in search(machine, "alice", "Gehaltsbänder", secret)}
+    block = claimed(blocks, "audit")
+    run = machine.run([*exports(claimed(blocks, "service")), *block.commands])
+    assert run.status == 0, run.failure(block.where())
+    assert re.search(r"^audit log intact: \d+ records in 1 day files", run.of("audit verify"), re.MULTILINE), run.output
+    who = run.of("audit who-saw")
+    assert re.search(r"rest\s+search\s+alice\s+\S+ .*granted by group:hr", who), who
+    assert "granted by group:hr" in run.of("audit what-saw alice"), run.output
+    seen = json.loads(run.of("/v1/audit/who-saw"))["seen"]
+    assert seen and {r["reader_principal"] for r in seen} >= {"alice"}, seen
+    assert "68 000" not in run.output  # the HR file's text is never shown
 
 
 # --- without a sources file ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from ragwarden.api.admin import install_admin
 from ragwarden.api.answer_queue import AnswerQueue
 from ragwarden.api.answers import Started, availability, respond
+from ragwarden.api.audit import install_audit
 from ragwarden.api.auth import Authenticator, CombinedAuthenticator, build_authenticator
 from ragwarden.api.errors import install_error_handlers
 from ragwarden.api.identity import describe_scope
@@ -20,6 +21,7 @@ from ragwarden.api.page import install_page
 from ragwarden.api.schemas import AnswerRequest, SearchRequest, SearchResponse
 from ragwarden.api.signin import install_signin
 from ragwarden.api.teams import install_teams
+from ragwarden.core.audit import Interface
 from ragwarden.core.models import AccessScope
 from ragwarden.retrieval.documents import document_metadata, search_page
 from ragwarden.services import Services
@@ -32,6 +34,13 @@ def caller(request: Request) -> AccessScope:
 
 
 Caller = Annotated[AccessScope, Depends(caller)]
+
+
+def interface_of(request: Request) -> Interface:
+    """The search page marks its requests (``X-Requested-With: ragwarden``, which it sends for CSRF anyway);
+    everything else is the REST API. Told by the client, so it says where a request came from, never who
+    may see what."""
+    return "page" if request.headers.get("x-requested-with") == "ragwarden" else "rest"
 
 
 def create_app(services: Services, authenticator: Authenticator | None = None) -> FastAPI:
@@ -59,6 +68,7 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
         return describe_scope(names, scope)
 
     install_admin(app, services)
+    install_audit(app, services)
     install_metrics(app, services)
     install_signin(app, services.settings, auth)
     install_page(app, services, services.settings.auth_modes)  # after sign-in: it links to it when served
@@ -76,16 +86,18 @@ def install_search(app: FastAPI, services: Services) -> None:
         return {"status": "ok"}  # liveness only: what the index holds is for admins (/v1/admin/sources)
 
     @app.post("/v1/search", response_model=SearchResponse, tags=["search"])
-    def search(body: SearchRequest, scope: Caller) -> dict[str, Any]:
+    def search(body: SearchRequest, scope: Caller, request: Request) -> dict[str, Any]:
         where = body.filters.to_filter() if body.filters else None
+        audit = services.audit_trail(interface_of(request))
         page = search_page(
-            services.retriever, scope, body.query, limit=body.limit, offset=body.offset, where=where, facets=True
+            services.retriever, scope, body.query, limit=body.limit, offset=body.offset, where=where, facets=True,
+            audit=audit,
         )
         return page.as_dict() | availability(services.retriever.withheld())
 
     @app.get("/v1/documents/{doc_id}", tags=["search"])
-    def document(doc_id: str, scope: Caller) -> dict[str, Any]:
-        return document_metadata(services.retriever, scope, doc_id)
+    def document(doc_id: str, scope: Caller, request: Request) -> dict[str, Any]:
+        return document_metadata(services.retriever, scope, doc_id, audit=services.audit_trail(interface_of(request)))
 
 
 def install_answers(app: FastAPI, services: Services) -> None:
@@ -98,8 +110,12 @@ def install_answers(app: FastAPI, services: Services) -> None:
         scope = await run_in_threadpool(caller, request)  # may ask the directory: a thread, as search does
         resolve_ms = (time.perf_counter() - started) * 1000 if services.settings.expose_timings else None
 
+        audit = services.audit_trail(interface_of(request))
+
         def start() -> Started:
-            events = services.answerer().answer_stream(scope, body.question, body.conversation_id, body.limit)
+            events = services.answerer().answer_stream(
+                scope, body.question, body.conversation_id, body.limit, audit=audit
+            )
             return events, availability(services.retriever.withheld())
 
         stream = "text/event-stream" in request.headers.get("accept", "")

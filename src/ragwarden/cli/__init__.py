@@ -16,7 +16,7 @@ from ragwarden.core.runtime import prepare_process
 #: the names of ``ragwarden bench``'s benchmarks (``ragwarden.evaluation.benchmarks`` runs them; a test keeps
 #: the two lists equal, so the parser need not import every benchmark to show its choices)
 BENCHMARKS = ("retrieval", "ingest", "quality", "answers", "answer", "answer-api", "page", "identity", "smb",
-              "freshness", "teams", "sharepoint")
+              "freshness", "teams", "sharepoint", "audit")
 
 
 def _settings(args: argparse.Namespace, **extra: Any) -> Any:
@@ -106,7 +106,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     services = _services(args)
     try:
         scope = services.directory.resolve(args.as_user)
-        results = search_documents(services.retriever, scope, args.query, args.limit)
+        results = search_documents(
+            services.retriever, scope, args.query, args.limit, audit=services.audit_trail("cli")
+        )
         withheld = sorted(services.retriever.withheld())
     finally:
         services.close()
@@ -132,7 +134,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     services = _services(args)
     try:
         scope = services.directory.resolve(args.as_user)
-        for event in services.answerer().answer_stream(scope, args.question):
+        for event in services.answerer().answer_stream(scope, args.question, audit=services.audit_trail("cli")):
             if isinstance(event, AnswerToken):
                 print(event.text, end="", flush=True)
             elif isinstance(event, AnswerComplete):
@@ -195,6 +197,14 @@ def cmd_licenses(args: argparse.Namespace) -> int:
     from ragwarden.cli.console import print_licenses
 
     return print_licenses(as_json=args.json, policy=args.check)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from ragwarden.cli import audit
+
+    if args.action == "verify":
+        return audit.verify(_settings(args), args.json)
+    return audit.question(_settings(args), args.action, args.subject, args.since, args.json)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -272,6 +282,12 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_licenses)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--check", metavar="ALLOWLIST", help="exit 1 when a licence is outside this YAML allow-list")
+
+    p = add("audit", cmd_audit, "check the audit log, or ask who saw a document / what a user saw")
+    p.add_argument("action", choices=["verify", "who-saw", "what-saw"])
+    p.add_argument("subject", nargs="?", help="who-saw: a doc id, path or URI; what-saw: a user")
+    p.add_argument("--since", help="only records from this ISO date or date-time on (UTC)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = sub.add_parser("bench", help="run a benchmark: " + ", ".join(BENCHMARKS))
     p.set_defaults(func=cmd_bench)

@@ -16,6 +16,7 @@
     └── TransientError              may succeed when retried
         ├── DirectoryUnavailableError   groups cannot be resolved (503)
         ├── IndexUnavailableError
+        ├── AuditUnavailableError       the audit record cannot be written: nothing is returned (503)
         ├── OverloadedError             too much work waiting already: retry after ``retry_after`` s (503)
         └── RateLimitedError            this caller has enough in flight: retry after ``retry_after`` s (429)
 
@@ -93,6 +94,11 @@ class DirectoryUnavailableError(TransientError):
 
 class IndexUnavailableError(TransientError):
     """The vector index cannot be reached."""
+
+
+class AuditUnavailableError(TransientError):
+    """The audit record of a request could not be written (the log's disk is full or read-only, the key
+    store is unreachable): the request fails rather than return anything unrecorded."""
 
 
 class OverloadedError(TransientError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Literal, Protocol, runtime_checkable
 
+from ragwarden.core.audit import AuditEvent
 from ragwarden.core.models import (
     AccessControl,
     AccessScope,
@@ -137,3 +138,14 @@ class PrincipalResolver(Protocol):
 
     def describe(self, token: str) -> str:
         """A human-readable name for a token (for explain / whoami)."""
+
+
+@runtime_checkable
+class AuditSink(Protocol):
+    """Where the record of who saw what, and why, goes (``ragwarden.audit`` writes it to a hash-chained log).
+
+    ``record`` returns only once the event is stored; when it cannot be, it raises
+    ``AuditUnavailableError`` and the request that wanted to return the documents fails instead.
+    """
+
+    def record(self, event: AuditEvent) -> None: ...

@@ -62,7 +62,9 @@ def _sample_searches(services: Services) -> None:
     for query in SAMPLE_QUERIES:
         print(f"\nSearch {query!r}:")
         for user, _name in services.listed_users():
-            results = search_documents(services.retriever, services.directory.resolve(user), query, 5)
+            results = search_documents(
+                services.retriever, services.directory.resolve(user), query, 5, audit=services.audit_trail("cli")
+            )
             titles = "; ".join(r.title for r in results[:3])
             print(f"  {user:10} {len(results)} results: {titles}")
 

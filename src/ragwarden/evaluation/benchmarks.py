@@ -8,6 +8,7 @@ from ragwarden.evaluation import (
     bench_answer,
     bench_answer_api,
     bench_answers,
+    bench_audit,
     bench_freshness,
     bench_identity,
     bench_ingest,
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, Main] = {
     "freshness": bench_freshness.main,
     "teams": bench_teams.main,
     "sharepoint": bench_sharepoint.main,
+    "audit": bench_audit.main,
 }
 
 

@@ -19,10 +19,12 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import asdict, replace
 from typing import Any, Protocol
 
+from ragwarden.core.audit import AnswerFacts, AuditTrail, prompt_sha256
 from ragwarden.core.errors import ConfigurationError
 from ragwarden.core.models import Scope, SearchHit
 from ragwarden.core.settings.generation import GenerationFields
 from ragwarden.generation.answer_events import AnswerComplete, AnswerEvent, AnswerResult, AnswerToken, Timings
+from ragwarden.generation.answer_grounds import Grounds, prepended
 from ragwarden.generation.answer_modes import quoted_answer, relevant_hits, resolve_mode, supported_sentences
 from ragwarden.generation.citations import Citation, resolve_citations
 from ragwarden.generation.conversations import (
@@ -88,26 +90,46 @@ class Answerer:
         self._clock = clock
 
     def answer(
-        self, scope: Scope, question: str, conversation_id: str | None = None, limit: int | None = None
+        self,
+        scope: Scope,
+        question: str,
+        conversation_id: str | None = None,
+        limit: int | None = None,
+        *,
+        audit: AuditTrail | None = None,
     ) -> AnswerResult:
-        for event in self.answer_stream(scope, question, conversation_id, limit):
+        for event in self.answer_stream(scope, question, conversation_id, limit, audit=audit):
             if isinstance(event, AnswerComplete):
                 return event.result
         raise AssertionError("answer_stream ended without a result")  # pragma: no cover
 
     def answer_stream(
-        self, scope: Scope, question: str, conversation_id: str | None = None, limit: int | None = None
+        self,
+        scope: Scope,
+        question: str,
+        conversation_id: str | None = None,
+        limit: int | None = None,
+        *,
+        audit: AuditTrail | None = None,
     ) -> Iterator[AnswerEvent]:
         """Token events, then one :class:`AnswerComplete`.
 
         Runs eagerly up to the model's first piece, so a bad request, an unavailable index or LLM, or a
         missing model raise here, before any event (an HTTP layer can still answer with a status
         code); a failure after that (e.g. a timeout mid-answer) raises while iterating.
+
+        With ``audit``, the answer's one record is written before the first event (streamed too: it names
+        what the answer is built from as the model starts; no record, no answer).
         """
         turn = self._begin(scope, question, conversation_id)
         events = self._run(scope, turn, self.settings.answer_retrieve_limit if limit is None else limit)
         first = next(events)
-        return _prepended(first, events)
+        if isinstance(first, Grounds):
+            if audit is not None:
+                facts = AnswerFacts(first.model, first.prompt_sha256, first.refused)
+                audit.record("answer", scope, first.hits, query=turn.question, answer=facts)
+            first = next(events)
+        return prepended(first, events)
 
     def _begin(self, scope: Scope, question: str, conversation_id: str | None) -> OpenTurn:
         question = check_question(scope, question)
@@ -120,12 +142,13 @@ class Answerer:
             standalone = condense_heuristic(history, question)
         return OpenTurn(cid, question, standalone, turn_language(question, history, standalone), started)
 
-    def _run(self, scope: Scope, turn: OpenTurn, limit: int) -> Generator[AnswerEvent, None, None]:
+    def _run(self, scope: Scope, turn: OpenTurn, limit: int) -> Generator[AnswerEvent | Grounds, None, None]:
         t0 = self._clock()
         hits = self.retriever.search(scope, turn.standalone, limit)
         relevant = relevant_hits(hits, turn.standalone, self.settings)
         t1 = self._clock()
         if not relevant:
+            yield Grounds((), self._model_name, None, True)
             yield from self._not_found(scope, turn, Timings(retrieve_ms=_ms(t1 - t0)))
         elif self.mode == "extractive":
             yield from self._extractive(scope, turn, relevant, t0, t1)
@@ -134,11 +157,12 @@ class Answerer:
 
     def _generated(
         self, scope: Scope, turn: OpenTurn, relevant: list[SearchHit], t0: float, t1: float
-    ) -> Generator[AnswerEvent, None, None]:
+    ) -> Generator[AnswerEvent | Grounds, None, None]:
         """The model's answer, streamed; with the guard on, only its supported sentences are kept."""
         sources = self._pack(relevant, turn)
         few_shot = self.settings.answer_few_shot
         messages = build_messages(turn.standalone, sources, turn.language, few_shot=few_shot)
+        yield Grounds(tuple(relevant), self.model.model_id, prompt_sha256(messages), False)
         t2 = self._clock()
         pieces: list[str] = []
         loop = LoopStop() if self.guard else None
@@ -181,10 +205,11 @@ class Answerer:
         t0: float,
         t1: float,
         fallback: tuple[int, bool] | None = None,
-    ) -> Iterator[AnswerEvent]:
+    ) -> Iterator[AnswerEvent | Grounds]:
         """Quote the sentences that answer the question, each with its source (one event, the whole text)."""
         assert self.extractor is not None  # noqa: S101 - checked at construction for the extractive mode
         quotes = self.extractor.quotes(turn.standalone, hits)
+        yield Grounds(tuple(hits), "extractive", None, not quotes)
         t2 = self._clock()
         timings = Timings(retrieve_ms=_ms(t1 - t0), prompt_ms=_ms(t2 - t1), total_ms=_ms(t2 - turn.started))
         if not quotes:
@@ -225,6 +250,10 @@ class Answerer:
         finally:
             _close(stream)  # an abandoned answer releases the model (and its lock) at once
         return first
+
+    @property
+    def _model_name(self) -> str:
+        return "extractive" if self.model is None or self.mode == "extractive" else str(self.model.model_id)
 
     def _pack(self, hits: list[SearchHit], turn: OpenTurn) -> list[Source]:
         s = self.settings
@@ -281,11 +310,3 @@ def _close(stream: object) -> None:
     close = getattr(stream, "close", None)
     if callable(close):
         close()
-
-
-def _prepended(first: AnswerEvent, rest: Generator[AnswerEvent, None, None]) -> Iterator[AnswerEvent]:
-    try:
-        yield first
-        yield from rest
-    finally:
-        rest.close()

@@ -1,6 +1,8 @@
 """Use cases on top of the choke point: document-level search results and document look-up.
 
-Everything here is built only from what :class:`Retriever` returned for the caller.
+Everything here is built only from what :class:`Retriever` returned for the caller. Given an
+:class:`~ragwarden.core.audit.AuditTrail` (every interface passes one), each use case records what it is
+about to return before it returns it: if the record cannot be written, nothing is returned.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ragwarden.core.audit import AuditTrail
 from ragwarden.core.errors import NotFoundError
 from ragwarden.core.models import Scope, SearchFilter, SearchHit
 from ragwarden.retrieval import filters
@@ -74,9 +77,11 @@ class DocumentPage:
 CANDIDATE_STEP = 50
 
 
-def search_documents(retriever: Retriever, scope: Scope, query: str, limit: int) -> list[DocumentResult]:
+def search_documents(
+    retriever: Retriever, scope: Scope, query: str, limit: int, *, audit: AuditTrail | None = None
+) -> list[DocumentResult]:
     """The best chunk of each document, best documents first, at most ``limit`` documents."""
-    return search_page(retriever, scope, query, limit=limit).results
+    return search_page(retriever, scope, query, limit=limit, audit=audit).results
 
 
 def search_page(
@@ -88,6 +93,7 @@ def search_page(
     offset: int = 0,
     where: SearchFilter | None = None,
     facets: bool = False,
+    audit: AuditTrail | None = None,
 ) -> DocumentPage:
     """Documents ``offset`` .. ``offset + limit`` of the ranking (best chunk of each document).
 
@@ -109,8 +115,11 @@ def search_page(
     # Fused scores tie often (RRF scores ranks: two documents third in different legs score alike) and
     # the index breaks ties as it pleases: the document id breaks them here, so pages never disagree.
     ranked = sorted(best.values(), key=lambda h: (-h.score, h.doc_id))
-    page = [_result(hit, query) for hit in ranked[offset : offset + limit]]
+    shown = ranked[offset : offset + limit]
+    page = [_result(hit, query) for hit in shown]
     counted = _facet_counts(retriever, scope, ranked) if facets else {}
+    if audit is not None:
+        audit.record("search", scope, shown, query=query)
     return DocumentPage(page, offset, limit, len(ranked) > offset + limit, counted)
 
 
@@ -126,11 +135,15 @@ def _facet_counts(retriever: Retriever, scope: Scope, ranked: list[SearchHit]) -
     return counts
 
 
-def document_metadata(retriever: Retriever, scope: Scope, doc_id: str) -> dict[str, Any]:
+def document_metadata(
+    retriever: Retriever, scope: Scope, doc_id: str, *, audit: AuditTrail | None = None
+) -> dict[str, Any]:
     """Metadata of a document the caller may see; NotFoundError otherwise (no existence leak)."""
     chunks = retriever.document(scope, doc_id)
     if not chunks:
         raise NotFoundError("document not found")
+    if audit is not None:
+        audit.record("document", scope, chunks)
     first = chunks[0].payload
     return {
         "doc_id": doc_id,

@@ -14,9 +14,10 @@ from typing import Any
 
 from ragwarden.acl.principals import NOTHING, Emittable, emittable_of, entra_emittable
 from ragwarden.acl.site_groups import SPGROUP
+from ragwarden.core.audit import AuditTrail, Interface
 from ragwarden.core.errors import AccessControlError, ConfigurationError
 from ragwarden.core.models import FailedItem, SourceDocument
-from ragwarden.core.ports import Connector, Embedder, PrincipalResolver, SearchMode, VectorIndex
+from ragwarden.core.ports import AuditSink, Connector, Embedder, PrincipalResolver, SearchMode, VectorIndex
 from ragwarden.core.runtime import prepare_process
 from ragwarden.core.settings import Settings
 from ragwarden.core.sources.spec import default_folder_source_name
@@ -40,7 +41,14 @@ class Services:
     directory: PrincipalResolver
     retriever: Retriever
     extras: dict[str, Any] = field(default_factory=dict)
+    audit: AuditSink | None = None  # the audit log (build_services always builds one; "off" is a choice)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def audit_trail(self, interface: Interface) -> AuditTrail:
+        """What an interface hands each use case so that it records what it returns."""
+        if self.audit is None:
+            raise ConfigurationError("these services were built without an audit sink")
+        return AuditTrail(self.audit, interface)
 
     def answerer(self) -> Any:
         """The answering use case (``ragwarden.generation.Answerer``), built on first use: the local
@@ -192,6 +200,16 @@ class Services:
     def close(self) -> None:
         self.index.close()
         self.state.close()
+        close_audit = getattr(self.audit, "close", None)
+        if callable(close_audit):
+            close_audit()
+
+
+def build_audit(settings: Settings) -> AuditSink:
+    """The audit log of ``settings`` (on by default), or "off" when RAGWARDEN_AUDIT=off."""
+    from ragwarden.services.audit import build_audit as build
+
+    return build(settings)
 
 
 def build_index(settings: Settings) -> VectorIndex:
@@ -268,4 +286,5 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     index.ensure_collection(embedder.dimension)
     # The choke point withholds every source whose permissions are older than its max_acl_age.
     retriever = overrides.pop("retriever", None) or Retriever(index, embedder, gate=FreshnessGate(state.sources))
-    return Services(settings, index, embedder, state, directory, retriever, extras=overrides)
+    audit = overrides.pop("audit", None) or build_audit(settings)
+    return Services(settings, index, embedder, state, directory, retriever, extras=overrides, audit=audit)

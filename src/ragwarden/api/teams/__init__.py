@@ -47,5 +47,5 @@ def build_teams_endpoint(services: Services) -> TeamsEndpoint:
     factory = BotConnectorFactory(BotAppTokens(s), ssl_context(s.teams_ca_bundle), s.teams_app_id)
     people = entra_people(s)
     audience = Audience(people, team_groups(people, s.principal_cache_ttl))
-    bot = TeamsBot(services.answerer, audience, s.entra_tenant_id)
+    bot = TeamsBot(services.answerer, audience, s.entra_tenant_id, audit=services.audit_trail("teams"))
     return TeamsEndpoint(validator, CloudAdapter(channel_service_client_factory=factory), bot)

@@ -25,6 +25,7 @@ from microsoft_agents.hosting.core.connector import ConnectorClientBase
 from ragwarden.api.teams.audience import CHANNEL, Audience, Readers, Refusal
 from ragwarden.api.teams.card import answer_card, card_activity, message, text
 from ragwarden.api.teams.private_chat import open_private_chat, send_private
+from ragwarden.core.audit import AuditTrail
 from ragwarden.core.errors import DirectoryUnavailableError
 from ragwarden.core.models import JointScope, Scope
 from ragwarden.generation.language import detect_language
@@ -38,8 +39,9 @@ _MENTION = re.compile(r"<at>(.*?)</at>", re.S)
 
 
 class TeamsBot(ActivityHandler):
-    def __init__(self, answerer: Any, audience: Audience, tenant_id: str) -> None:
+    def __init__(self, answerer: Any, audience: Audience, tenant_id: str, audit: AuditTrail | None = None) -> None:
         super().__init__()
+        self.audit = audit  # each answer's record, written by the answerer before the card is built
         self._answerer = answerer  # () -> Answerer: the model loads on the first question
         self.audience = audience
         self.tenant_id = tenant_id.lower()
@@ -93,7 +95,7 @@ class TeamsBot(ActivityHandler):
 
     def _answer(self, scope: Scope, question: str, conversation_id: str) -> dict[str, Any]:
         answerer = self._answerer()
-        body = dict(answerer.answer(scope, question, conversation_id).to_dict())
+        body = dict(answerer.answer(scope, question, conversation_id, audit=self.audit).to_dict())
         retriever = getattr(answerer, "retriever", None)
         body["sources_unavailable"] = bool(retriever.withheld()) if retriever is not None else False
         return body

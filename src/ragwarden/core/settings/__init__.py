@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 
 from ragwarden.core.errors import ConfigurationError
+from ragwarden.core.settings.audit import AuditFields
 from ragwarden.core.settings.generation import GenerationFields
 from ragwarden.core.settings.identity import ADFields, TeamsFields
 from ragwarden.core.settings.placeholders import PLACEHOLDER_SECRETS
@@ -49,7 +50,7 @@ def _default_data_dir() -> Path:
 PRINCIPAL_CACHE_TTL = 60.0
 
 
-class Settings(BaseSettings, GenerationFields, ADFields, TeamsFields):
+class Settings(BaseSettings, GenerationFields, ADFields, TeamsFields, AuditFields):
     """Every setting of the application; the groups it inherits come from ``generation`` and ``identity``."""
 
     model_config = SettingsConfigDict(env_prefix="RAGWARDEN_", extra="forbid")
@@ -201,6 +202,14 @@ class Settings(BaseSettings, GenerationFields, ADFields, TeamsFields):
     @property
     def state_path(self) -> Path:
         return self.data_dir / "state.sqlite3"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.audit_dir or self.data_dir / "audit"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_dir or self.data_dir / "audit-keys"
 
     def require_proxy_secret(self) -> SecretStr:
         if self.proxy_secret is None:
