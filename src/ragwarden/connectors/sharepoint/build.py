@@ -34,7 +34,7 @@ from ragwarden.connectors.sharepoint.connector import DEFAULT_RECONCILE_INTERVAL
 from ragwarden.connectors.sharepoint.graph import SharePointClient, SourcePacer
 from ragwarden.connectors.sharepoint.mapping import MappingContext
 from ragwarden.core.errors import AccessControlError, ConfigurationError, TransientError
-from ragwarden.core.sources.durations import parse_duration
+from ragwarden.core.sources.durations import duration_option
 from ragwarden.core.sources.spec import SourceSpec
 
 CERTIFICATE_ONLY = (
@@ -77,7 +77,7 @@ def build_sharepoint(
     client_id = _required(spec, "client_id", defaults.get("client_id"), "RAGWARDEN_SHAREPOINT_CLIENT_ID")
     _check_ids(spec, tenant_id, _list(spec, "rac_groups"))
     pem = _certificate(spec, environ, defaults.get("certificate"))
-    cap = _seconds(spec, "max_retry_after", 120.0)
+    cap = duration_option(spec, "max_retry_after", 120.0)
     ca = o.get("ca_bundle") or defaults.get("ca_bundle")
     http = tls_client(ca, _TIMEOUT)
     pacer = SourcePacer(_positive(spec, "units_per_minute", 1200.0))
@@ -113,7 +113,7 @@ def build_sharepoint(
         organization_links=_flag(spec, "organization_links"),
         anonymous_links=_flag(spec, "anonymous_links"),
         rac_groups=_list(spec, "rac_groups"),
-        reconcile_interval=_seconds(spec, "reconcile_interval", DEFAULT_RECONCILE_INTERVAL),
+        reconcile_interval=duration_option(spec, "reconcile_interval", DEFAULT_RECONCILE_INTERVAL),
         spec_options=o,
     )
     return SharePointConnector(
@@ -178,13 +178,6 @@ def _list(spec: SourceSpec, key: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-def _seconds(spec: SourceSpec, key: str, default: float) -> float:
-    if key not in spec.options:
-        return default
-    try:
-        return parse_duration(spec.options[key])
-    except ValueError as exc:
-        raise ConfigurationError(f"source {spec.name}: {key}: {exc}") from None
 
 
 def _positive(spec: SourceSpec, key: str, default: float) -> float:

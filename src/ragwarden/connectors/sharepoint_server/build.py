@@ -33,7 +33,7 @@ from ragwarden.connectors.sharepoint_server.connector import (
     SharePointServerConnector,
 )
 from ragwarden.core.errors import ConfigurationError
-from ragwarden.core.sources.durations import parse_duration
+from ragwarden.core.sources.durations import duration_option
 from ragwarden.core.sources.spec import SourceSpec
 
 SCHEME = "sharepoint+ntlm"
@@ -82,7 +82,8 @@ def build_sharepoint_server(
     site_url = f"https://{host}{site_path}"
     site = ServerSite(
         location=f"{SCHEME}://{host}{site_path}", site_url=site_url,
-        reconcile_interval=_seconds(spec, "reconcile_interval", DEFAULT_RECONCILE_INTERVAL), spec_options=options,
+        reconcile_interval=duration_option(spec, "reconcile_interval", DEFAULT_RECONCILE_INTERVAL),
+        spec_options=options,
         username_env=spec.username_env, password_env=spec.password_env,
     )  # fmt: skip
     return SharePointServerConnector(
@@ -104,12 +105,3 @@ def _credentials(spec: SourceSpec, environ: Mapping[str, str], defaults: Mapping
     if "\\" not in str(username) and "@" not in str(username):
         raise ConfigurationError(f"source {spec.name}: the account is written DOMAIN\\user (or user@domain)")
     return str(username), str(password)
-
-
-def _seconds(spec: SourceSpec, key: str, default: float) -> float:
-    if key not in spec.options:
-        return default
-    try:
-        return parse_duration(spec.options[key])
-    except ValueError as exc:
-        raise ConfigurationError(f"source {spec.name}: {key}: {exc}") from None

@@ -7,6 +7,12 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TYPE_CHECKING
+
+from ragwarden.core.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from ragwarden.core.sources.spec import SourceSpec
 
 _NUMBER = r"\d+(?:\.\d+)?"
 _DURATION = re.compile(rf"(?:({_NUMBER})d)?\s*(?:({_NUMBER})h)?\s*(?:({_NUMBER})m)?\s*(?:({_NUMBER})s)?")
@@ -35,3 +41,13 @@ def parse_duration(value: object) -> float:
     if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"a duration must be a finite time longer than zero, got {value!r}")
     return seconds
+
+
+def duration_option(spec: SourceSpec, key: str, default: float) -> float:
+    """A source option that is a duration (``default`` when the entry leaves it out), or a clear error."""
+    if key not in spec.options:
+        return default
+    try:
+        return parse_duration(spec.options[key])
+    except ValueError as exc:
+        raise ConfigurationError(f"source {spec.name}: {key}: {exc}") from None
