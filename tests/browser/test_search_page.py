@@ -22,7 +22,7 @@ def test_typing_shows_results_with_title_source_date_highlighted_snippet_and_sou
     assert first.locator(".meta .source").inner_text() == "demo"
     assert first.locator(".meta time").get_attribute("datetime")
     marks = page.eval_on_selector_all("#results mark", "ms => ms.map(m => m.textContent.toLowerCase())")
-    assert marks and all(m.startswith("urlaubst") for m in marks), marks
+    assert marks and all("urlaubst" in m for m in marks), marks  # "Urlaubstagen", or a compound holding it
     assert demo.doc_ids["all-staff/intern/urlaubsrichtlinie.md"] in search_page.doc_ids()
     assert "result" in page.locator("#status").inner_text()
     search_page.screenshot(artifacts / "results-alice.png")

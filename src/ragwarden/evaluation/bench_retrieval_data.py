@@ -19,7 +19,7 @@ from ragwarden.retrieval.index_tuning import EdgeTuning
 CHUNKS_PER_DOC = 10
 CLUSTERS = 1000
 BATCH = 2000
-DATASET_VERSION = 1
+DATASET_VERSION = 2  # 2: an index records its keyword encoder, and one cached before is refused (rebuilt)
 
 
 @dataclass(frozen=True)

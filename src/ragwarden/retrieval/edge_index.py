@@ -1,7 +1,8 @@
 """The embedded vector index: Qdrant Edge (the Qdrant engine in-process), persistent on disk.
 
 Layout under ``path/collection/``: ``shard/`` (the Edge shard) and ``ragwarden-index.json`` (the
-dense dimension; written once the payload indexes exist, so a shard without it never held a point).
+dense dimension and the sparse encoder's version; written once the payload indexes exist, so a shard
+without it never held a point).
 
 How qdrant-edge-py 0.9.0 behaves with a server's threads (measured here, 2 cores, 100 000 384-d
 points; ``python -m ragwarden.evaluation.index_freshness`` repeats it):
@@ -44,7 +45,7 @@ from ragwarden.retrieval import edge_requests, filters
 from ragwarden.retrieval.floored_search import floored_query, floored_search, query_legs
 from ragwarden.retrieval.hybrid import SearchPlan, plan_legs, should_query, should_scroll
 from ragwarden.retrieval.index_tuning import EdgeTuning
-from ragwarden.retrieval.sparse import Bm25Encoder
+from ragwarden.retrieval.sparse import UNSPLIT_VERSION, Bm25Encoder, check_sparse_version
 
 META_FILE = "ragwarden-index.json"
 FORMAT = 1
@@ -111,7 +112,7 @@ class QdrantEdgeIndex:
         edge_requests.create_payload_indexes(shard)
         self._shard, self._dimension = shard, dimension
         tmp = self._dir / (META_FILE + ".tmp")
-        tmp.write_text(json.dumps({"format": FORMAT, "dimension": dimension}))
+        tmp.write_text(json.dumps({"format": FORMAT, "dimension": dimension, "sparse": self._encoder.version}))
         tmp.replace(self._dir / META_FILE)
 
     def _read_meta(self) -> int:
@@ -119,9 +120,11 @@ class QdrantEdgeIndex:
             meta = json.loads((self._dir / META_FILE).read_text())
             if meta.get("format") != FORMAT:
                 raise ConfigurationError(f"{self._dir}: unknown index format {meta.get('format')!r}")
-            return int(meta["dimension"])
+            dimension, sparse = int(meta["dimension"]), str(meta.get("sparse", UNSPLIT_VERSION))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexUnavailableError(f"cannot read {self._dir / META_FILE}: {exc}") from exc
+        check_sparse_version(sparse, self._encoder.version, f"the index at {self._dir}", "a new data directory")
+        return dimension
 
     def _open(self, dimension: int) -> None:
         import qdrant_edge as q

@@ -20,7 +20,7 @@ from ragwarden.retrieval.floored_search import floored_search, query_legs
 from ragwarden.retrieval.hybrid import DENSE, SearchPlan, should_query, should_scroll
 from ragwarden.retrieval.index_tuning import ServerTuning
 from ragwarden.retrieval.qdrant_requests import ServerSearch
-from ragwarden.retrieval.sparse import Bm25Encoder
+from ragwarden.retrieval.sparse import UNSPLIT_VERSION, Bm25Encoder, check_sparse_version
 
 
 class QdrantServerIndex:
@@ -54,6 +54,9 @@ class QdrantServerIndex:
         if self._dimension is None and self._exists():
             info = self._client.get_collection(self._collection)
             vectors = info.config.params.vectors
+            stored = (info.config.metadata or {}).get(qdrant_requests.SPARSE_METADATA, UNSPLIT_VERSION)
+            where = f"collection {self._collection!r}"
+            check_sparse_version(str(stored), self._encoder.version, where, "a new collection")
             self._dimension = int(vectors[DENSE].size) if isinstance(vectors, dict) else None
         return self._dimension
 
@@ -66,7 +69,8 @@ class QdrantServerIndex:
                     f"{dimension}-d ones: re-ingest into a new collection"
                 )
             return
-        qdrant_requests.create_collection(self._client, self._collection, self._tuning, dimension)
+        sparse = self._encoder.version
+        qdrant_requests.create_collection(self._client, self._collection, self._tuning, dimension, sparse)
         self._dimension = dimension
 
     def optimize(self) -> None:

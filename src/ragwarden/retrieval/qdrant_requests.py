@@ -23,8 +23,12 @@ from ragwarden.retrieval.sparse import SPARSE_LANGUAGES, Bm25Encoder
 SCROLL_PAGE = 1000
 
 
-def create_collection(client: Any, collection: str, tuning: ServerTuning, dimension: int) -> None:
-    """The collection's vectors (dense + one BM25 per language), HNSW settings and payload indexes."""
+SPARSE_METADATA = "ragwarden_sparse_encoder"
+
+
+def create_collection(client: Any, collection: str, tuning: ServerTuning, dimension: int, sparse: str) -> None:
+    """The collection's vectors (dense + one BM25 per language), HNSW settings and payload indexes; its
+    metadata records the sparse encoder's version."""
     from qdrant_client import models as m
 
     t = tuning
@@ -33,6 +37,7 @@ def create_collection(client: Any, collection: str, tuning: ServerTuning, dimens
         vectors_config={DENSE: m.VectorParams(size=dimension, distance=m.Distance.COSINE)},
         sparse_vectors_config={name: m.SparseVectorParams(modifier=m.Modifier.IDF) for name in SPARSE_LANGUAGES},
         hnsw_config=m.HnswConfigDiff(m=t.m, ef_construct=t.ef_construct, full_scan_threshold=t.full_scan_threshold_kb),
+        metadata={SPARSE_METADATA: sparse},
     )
     with warnings.catch_warnings():  # local mode warns that its indexes are no-ops
         warnings.simplefilter("ignore")

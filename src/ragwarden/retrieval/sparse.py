@@ -12,6 +12,11 @@ corpus (see :mod:`ragwarden.retrieval.hybrid`).
 The encoder is ``qdrant_edge.Bm25`` (Qdrant's own tokenizer, stop words, Snowball stemmers and token
 hashing), which needs no model download and gives the Qdrant-server adapter exactly the vectors the
 embedded adapter stores.
+
+The stemmer does not split German compounds, so the German vector first sees each compound followed by
+its parts (:mod:`ragwarden.retrieval.compounds`), in chunks and queries alike; English text is left as it
+is. What an index holds depends on that, so each index records :data:`ENCODER_VERSION` and refuses to be
+searched by another (re-index).
 """
 
 from __future__ import annotations
@@ -20,12 +25,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ragwarden.core.errors import ConfigurationError
+from ragwarden.retrieval import compounds
+
 #: Sparse vector name → Qdrant BM25 language (stemmer + stop words).
 SPARSE_LANGUAGES: Mapping[str, str] = {"bm25_de": "german", "bm25_en": "english"}
+GERMAN = "bm25_de"
 
 #: Expected chunk length in BM25 tokens (after stop words): our chunks are ~200 word pieces, about
 #: 120 words, of which a third are stop words. BM25 normalises term frequency by this.
 DEFAULT_AVG_LEN = 90.0
+#: What the sparse vectors of an index were made with; the adapters store it beside the index.
+ENCODER_VERSION = f"bm25-1+{compounds.VERSION}"
+#: The same without compound splitting (what indexes were built with before it; benchmarks compare the two).
+UNSPLIT_VERSION = "bm25-1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +55,15 @@ class SparseVec:
 class Bm25Encoder:
     """Text → one BM25 sparse vector per language; empty vectors are left out."""
 
-    def __init__(self, avg_len: float = DEFAULT_AVG_LEN) -> None:
+    def __init__(self, avg_len: float = DEFAULT_AVG_LEN, *, split_compounds: bool = True) -> None:
         self._avg_len = avg_len
+        self._split = split_compounds
         self._models: dict[str, Any] | None = None
+
+    @property
+    def version(self) -> str:
+        """Which vectors this encoder makes (an index built by another version must be re-indexed)."""
+        return ENCODER_VERSION if self._split else UNSPLIT_VERSION
 
     def _bm25(self) -> dict[str, Any]:
         if self._models is None:
@@ -70,8 +89,20 @@ class Bm25Encoder:
         if not text.strip():
             return out
         for name, model in self._bm25().items():
-            raw = model.embed_query(text) if query else model.embed_document(text)
+            words = compounds.expand(text) if self._split and name == GERMAN else text
+            raw = model.embed_query(words) if query else model.embed_document(words)
             vec = SparseVec(tuple(raw.indices), tuple(float(v) for v in raw.values))
             if vec:
                 out[name] = vec
         return out
+
+
+def check_sparse_version(stored: str, current: str, where: str, fresh: str) -> None:
+    """Refuse an index whose keyword vectors another encoder made: its chunks and our queries would be
+    split differently ("Netzwerkdrucker" indexed whole, asked for as "Drucker"), and the search would
+    quietly miss. Nothing is lost: the administrator re-ingests into ``fresh`` and switches over."""
+    if stored != current:
+        raise ConfigurationError(
+            f"{where} holds keyword (BM25) vectors made by encoder {stored!r}, this version makes {current!r} "
+            f"(German compounds are split): re-ingest every source into {fresh}; this index is left as it is"
+        )

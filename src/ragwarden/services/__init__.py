@@ -127,13 +127,16 @@ class Services:
 
     def warm_up_syncs(self) -> None:
         """Load what the first sync would: the parsers, the chunker's tokenizer and the sync's model (not
-        the directory: a pass asks it afresh)."""
+        the directory: a pass asks it afresh), and the German dictionary of compound splitting (~1.5 s), which
+        the first German chunk or query would otherwise wait for."""
         from ragwarden.ingestion.partitioners import warm_up
+        from ragwarden.retrieval import compounds
 
         try:
             warm_up()
             self.processor()
             self.sync_embedder()
+            compounds.lexicon()
         except Exception as exc:  # noqa: BLE001 - the sync itself reports what is wrong, with its source
             log.warning("warming up the syncs failed (the first sync will say why): %s", exc)
 

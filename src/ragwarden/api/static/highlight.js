@@ -36,9 +36,18 @@ export function stems(query) {
 function matches(word, wanted) {
   const folded = fold(word);
   for (const [stem, whole] of wanted) {
-    if (whole ? folded === stem : folded.startsWith(stem)) return true;
+    if (whole ? folded === stem : folded.startsWith(stem) || inCompound(folded, stem)) return true;
   }
   return false;
+}
+
+/**
+ * Whether a German compound holds the stem as a later part: the search splits compounds ("Netzwerkdrucker"
+ * is found for "Drucker", "Gehaltsabrechnung" for "Abrechnung"), so the page marks them too. The part must
+ * follow at least three letters of another word, and the stem have four letters or more.
+ */
+function inCompound(folded, stem) {
+  return stem.length >= 4 && folded.indexOf(stem, 3) >= 3;
 }
 
 /** A fragment of ``text`` with the query's words wrapped in <mark>. */
