@@ -71,6 +71,7 @@ CLAIMS: dict[str, Callable[[Block], bool]] = {
     "benchmarks": lambda b: "ragwarden bench" in b.text,
     "licenses": lambda b: "ragwarden licenses" in b.text,
     "audit": lambda b: "ragwarden audit verify" in b.text,
+    "privacy": lambda b: "ragwarden privacy erase" in b.text,
 }
 
 EXCEPTIONS = {
@@ -305,6 +306,27 @@ def test_the_audit_block(blocks: list[Block], service: tuple[Machine, Background
     seen = json.loads(run.of("/v1/audit/who-saw"))["seen"]
     assert seen and {r["reader_principal"] for r in seen} >= {"alice"}, seen
     assert "68 000" not in run.output  # the HR file's text is never shown
+
+
+def test_the_privacy_block(blocks: list[Block], service: tuple[Machine, Background]) -> None:
+    """Runs after the audit block (alice's searches are in the log): the export holds her audit records from the
+    running server, erase destroys her key and says so, the forgotten file leaves search at once, retention runs,
+    and an administrator exports bob over REST; the log still verifies."""
+    machine, _ = service
+    secret = readme_secret(claimed(blocks, "service"))
+    assert "allgemein/kantine.txt" in {r["path"] for r in search(machine, "bob", "Speiseplan Kantine", secret)}
+    block = claimed(blocks, "privacy")
+    run = machine.run([*exports(claimed(blocks, "service")), *block.commands])
+    assert run.status == 0, run.failure(block.where())
+    exported = json.loads(machine.path("/srv/alice-export.json").read_text())
+    assert exported["from"] == "running server" and exported["audit"]["records"], exported
+    assert "1 pseudonym keys destroyed" in run.of("privacy erase alice"), run.output
+    assert "tombstone: " in run.of("privacy forget-document"), run.output
+    assert "allgemein/kantine.txt" not in {r["path"] for r in search(machine, "bob", "Speiseplan Kantine", secret)}
+    assert run.of("privacy retention").startswith("retention: "), run.output
+    assert json.loads(run.of("/v1/admin/privacy"))["subject"] == "bob"
+    verified = machine.run([*exports(claimed(blocks, "service")), ".venv/bin/ragwarden audit verify"])
+    assert verified.status == 0 and "intact" in verified.output, verified.output
 
 
 # --- without a sources file ---------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_a_file_source_is_shown_as_its_path() -> None:
 
 def test_answer_text_is_a_text_run_so_markdown_in_it_stays_text() -> None:
     card = answer_card(_result("file:///x", answer="Click [here](https://evil.example) **now**"), group=False)
-    first = card["body"][0]
+    first = card["body"][1]  # after the AI notice
     assert first["type"] == "RichTextBlock" and first["inlines"][0]["text"].startswith("Click [here]")
 
 

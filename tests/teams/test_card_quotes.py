@@ -56,7 +56,9 @@ def _blocks(card: dict[str, Any]) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = card["body"]
     assert {b["type"] for b in blocks} == {"RichTextBlock"}  # never a TextBlock, which renders Markdown
     assert all(r["type"] == "TextRun" for b in blocks for r in b["inlines"])
-    return blocks
+    # the AI notice opens every answer, not the "not found" reply (tests/teams/test_card_origin.py)
+    labelled = _texts(blocks[0])[0].startswith(("AI-generated", "KI-generierte", "Quotes selected", "Automatisch"))
+    return blocks[1:] if labelled else blocks
 
 
 def _texts(block: dict[str, Any]) -> list[str]:

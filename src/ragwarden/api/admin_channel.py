@@ -3,7 +3,8 @@ work to the server that owns the index, instead of failing on its lock.
 
 A Unix socket (mode 0600, in a 0700 folder) beside the data: whoever can open it could read the index
 files anyway. It speaks a little JSON over HTTP: ``POST /jobs`` (a pass of a source, or a new location to
-record and sync), ``GET /jobs/{id}`` (progress), ``GET /sources`` (status).
+record and sync), ``GET /jobs/{id}`` (progress), ``GET /sources`` (status), ``POST /privacy`` (``ragwarden
+privacy``: export, erase, forget-document, retention in the process whose memory holds the conversations).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def _private_parent(path: Path) -> None:
 
 
 def build_channel_app(control: Any) -> Any:
-    """``control`` offers submit(body) -> job dict, job(id) -> job dict | None, sources() -> list."""
+    """``control`` offers submit(body) -> job dict, job(id) -> job dict | None, sources() -> list,
+    privacy(body) -> report dict."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
     @app.exception_handler(RagwardenError)
@@ -75,6 +77,16 @@ def build_channel_app(control: Any) -> Any:
     @app.get("/sources")
     def sources() -> Any:
         return {"sources": control.sources()}
+
+    @app.post("/privacy")
+    async def privacy(request: Request) -> JSONResponse:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise InvalidRequestError("expected a JSON object")
+        return JSONResponse(await anyio.to_thread.run_sync(control.privacy, body))
 
     return app
 
@@ -160,6 +172,11 @@ class ChannelClient:
 
     def sources(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._call("GET", "/sources")["sources"]
+        return result
+
+    def privacy(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A DSGVO action in the server, where conversations and sessions live (``ragwarden privacy``)."""
+        result: dict[str, Any] = self._call("POST", "/privacy", timeout=600.0, json=body)
         return result
 
     def follow(self, job_id: str, on_progress: Callable[[dict[str, Any]], None], poll: float = 0.2) -> dict[str, Any]:

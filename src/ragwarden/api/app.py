@@ -18,6 +18,7 @@ from ragwarden.api.identity import describe_scope
 from ragwarden.api.loopback import LoopbackOnly
 from ragwarden.api.metrics import install_metrics
 from ragwarden.api.page import install_page
+from ragwarden.api.privacy import install_privacy
 from ragwarden.api.schemas import AnswerRequest, SearchRequest, SearchResponse
 from ragwarden.api.signin import install_signin
 from ragwarden.api.teams import install_teams
@@ -69,12 +70,16 @@ def create_app(services: Services, authenticator: Authenticator | None = None) -
 
     install_admin(app, services)
     install_audit(app, services)
+    install_privacy(app, services)
     install_metrics(app, services)
     install_signin(app, services.settings, auth)
     install_page(app, services, services.settings.auth_modes)  # after sign-in: it links to it when served
     install_teams(app, services)  # POST /api/messages, only when RAGWARDEN_TEAMS_APP_ID is set
     app.state.services = services
     app.state.authenticator = auth
+    sessions = auth.sessions() if isinstance(auth, CombinedAuthenticator) else None
+    if sessions is not None:  # DSGVO access, erasure and retention reach the sign-in sessions through here
+        services.extras["sessions"] = sessions
     return app
 
 

@@ -159,7 +159,9 @@ def build_authenticator(settings: Settings, directory: PrincipalResolver) -> Com
             if settings.entra_redirect_uri:  # the search page's sign-in: a session cookie
                 from ragwarden.api.signin import SessionAuthenticator, SessionStore
 
-                modes.append(SessionAuthenticator(SessionStore(settings.session_hours * 3600), entra.resolver))
+                hours = settings.session_hours * 3600  # RAGWARDEN_RETENTION_SESSIONS caps it
+                ttl = min(hours, settings.retention_sessions) if settings.retention_sessions else hours
+                modes.append(SessionAuthenticator(SessionStore(ttl), entra.resolver))
         elif mode == "trusted-header":
             secret = settings.require_proxy_secret().get_secret_value().encode()
             modes.append(TrustedHeaderAuthenticator(directory, secret))

@@ -3,7 +3,8 @@ index has one owner), or the scheduler alone beside API processes that serve wit
 
 Start-up reads and checks every declared source before anything starts: a bad sources file stops it
 with one message, nothing half-started. The admin channel (a Unix socket) lets ``ingest``, ``sync``,
-``sources`` and ``verify`` on this machine hand their work to this process.
+``sources``, ``verify`` and ``privacy`` on this machine hand their work to this process; a retention sweeper
+enforces RAGWARDEN_RETENTION_* here, where the conversations and sessions live.
 """
 
 from __future__ import annotations
@@ -75,6 +76,38 @@ class SyncControl:
 
     def sources(self) -> list[dict[str, Any]]:
         return source_status(self._services.state, self._scheduler)
+
+    def privacy(self, body: dict[str, Any]) -> dict[str, Any]:
+        from ragwarden.services.privacy import handle
+
+        return handle(self._services, body, "cli")
+
+
+class RetentionSweeper:
+    """Enforces the retention settings every ``RAGWARDEN_RETENTION_SWEEP`` in the serving process, where the
+    conversations and sessions live (audit day files too, when ``RAGWARDEN_RETENTION_AUDIT`` is set)."""
+
+    def __init__(self, services: Services) -> None:
+        self._services, self._stop = services, threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ragwarden-retention", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        from ragwarden.services.privacy import retention
+
+        while not self._stop.wait(self._services.settings.retention_sweep):
+            try:
+                done = retention(self._services.settings, self._services)
+                if done["audit_files"]:
+                    log.warning("retention deleted the audit day files %s", ", ".join(done["audit_files"]))
+            except Exception:  # noqa: BLE001 - the next sweep tries again; the log says why
+                log.exception("enforcing retention failed")
 
 
 class IdleFolder:
@@ -157,11 +190,14 @@ def serve(services: Services, *, sync: bool = True, log_level: str = "info") -> 
     background = Background(services) if sync else None
     app = create_app(services)
     app.state.scheduler = background.scheduler if background else None
+    sweeper = RetentionSweeper(services)  # --no-sync too: each API process holds its own conversations
     if background is not None:
         background.start()
+    sweeper.start()
     try:
         uvicorn.run(app, host=services.settings.host, port=services.settings.port, log_level=log_level)
     finally:
+        sweeper.stop()
         if background is not None:
             background.stop()
 

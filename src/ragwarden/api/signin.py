@@ -78,6 +78,30 @@ class SessionStore:
         with self._lock:
             self._sessions.pop(key, None)
 
+    def of(self, user: str) -> list[Session]:
+        """The live sessions of ``user`` (an object id, ``entra:<oid>`` or the sign-in name): DSGVO access."""
+        with self._lock:
+            return [s for s in self._sessions.values() if _belongs(s, user) and s.expires > self.clock()]
+
+    def erase(self, user: str) -> int:
+        """End every session of ``user`` (DSGVO erasure; they must sign in again); how many."""
+        with self._lock:
+            keys = [k for k, s in self._sessions.items() if _belongs(s, user)]
+            for key in keys:
+                del self._sessions[key]
+        return len(keys)
+
+    def sweep(self) -> int:
+        """Drop expired sessions and sign-ins now (the retention sweep: ``get`` drops them only when asked)."""
+        now = self.clock()
+        with self._lock:
+            old = [k for k, s in self._sessions.items() if s.expires <= now]
+            for key in old:
+                del self._sessions[key]
+            for key in [k for k, (expires, _) in self._flows.items() if expires <= now]:
+                del self._flows[key]
+        return len(old)
+
     def put_flow(self, flow: dict[str, Any]) -> str:
         key = secrets.token_urlsafe(32)
         with self._lock:
@@ -90,6 +114,11 @@ class SessionStore:
         with self._lock:
             expires, flow = self._flows.pop(key, (0.0, {}))
         return flow if expires > self.clock() else None
+
+
+def _belongs(session: Session, user: str) -> bool:
+    wanted = user.strip().lower()
+    return wanted in (session.oid.lower(), f"entra:{session.oid.lower()}", session.username.lower())
 
 
 @dataclass

@@ -25,6 +25,7 @@ class PseudonymKeys:
         self.path = directory / KEY_FILE
         self._lock = threading.Lock()
         self._known: dict[str, str] = {}
+        self._version = -1
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
@@ -38,6 +39,7 @@ class PseudonymKeys:
     def pseudonym(self, principal: str) -> str:
         """The principal's pseudonym; a key is made (random, 256 bits) the first time a person is seen."""
         with self._lock:
+            self._notice_erasures()
             known = self._known.get(principal)
             if known is not None:
                 return known
@@ -56,6 +58,18 @@ class PseudonymKeys:
             pseudonym = str(row[0])  # another process may have made this person's key first
             self._known[principal] = pseudonym
             return pseudonym
+
+    def _notice_erasures(self) -> None:
+        """Forget the cache when another process changed the key store (``privacy erase`` run from the data
+        directory beside a serving process): SQLite's ``data_version`` moves on another connection's commit,
+        so a destroyed key is never served from memory again. One pragma per record (a few microseconds)."""
+        try:
+            version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise AuditUnavailableError(f"the audit key store cannot be read: {exc}") from exc
+        if version != self._version:
+            self._known.clear()
+            self._version = version
 
     def existing(self, principal: str) -> str | None:
         """The pseudonym of a person with a key, None otherwise (never makes a key: a question is not a visit)."""

@@ -22,6 +22,7 @@ FILE_PATTERN = re.compile(r"^audit-(\d{4}-\d{2}-\d{2})\.jsonl$")
 HEAD_FILE = "audit-head.json"
 HEAD_BYTES = 512  # the head is rewritten in place at this width
 LOCK_FILE = ".audit.lock"
+ANCHOR_FILE = "audit-anchor.json"  # where the chain starts after retention removed its oldest day files
 _PREFIX = re.compile(rb'^\{"prev":"([0-9a-f]{64})","seq":(\d+),')
 
 
@@ -82,6 +83,12 @@ def event_body(event: AuditEvent, pseudonym: Callable[[str], str], with_query: b
     if with_query and event.query is not None:
         body["query"] = event.query
     return body
+
+
+def privacy_body(action: str, when: datetime, facts: dict[str, Any]) -> dict[str, Any]:
+    """A DSGVO action (``erase``, ``forget-document``, ``retention``): what was done and how much, never whose
+    data it was (the record outlives the person's key)."""
+    return {"type": "privacy", "time": timestamp(when), "action": action, **facts}
 
 
 def checkpoint_body(day: date, records: int, last: str, next_day: date, when: datetime) -> dict[str, Any]:

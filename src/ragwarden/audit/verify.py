@@ -10,7 +10,9 @@ each kind of tampering looks like, and how it is named:
 - a cut-off file: a half line at its end, a closed day without its checkpoint, or fewer records than the head
   counts (the newest file);
 - a missing day file: the previous day's checkpoint names the file the chain continues in;
-- a broken checkpoint: its count or last hash disagrees with the day it closes.
+- a broken checkpoint: its count or last hash disagrees with the day it closes;
+- after retention deleted the oldest days: the chain starts at the anchor (their last checkpoint), and an
+  anchor that no ``retention`` record in the chain confirms is named (someone hiding deleted days).
 """
 
 from __future__ import annotations
@@ -22,9 +24,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragwarden.audit.records import GENESIS, HEAD_FILE, LOCK_FILE, chain_fields, day_of, digest, read_head
+from ragwarden.audit.records import (
+    ANCHOR_FILE,
+    GENESIS,
+    HEAD_FILE,
+    LOCK_FILE,
+    chain_fields,
+    day_of,
+    digest,
+    read_head,
+)
 
 MAX_GAP_ENTRIES = 10_000  # beyond this, a gap is reported as one range without looking for swaps in it
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    seq: int  # the deleted days' last checkpoint: its sequence number
+    last: str  # ... and its hash (what the first kept record carries as ``prev``)
+    next: str  # the day file the chain continues in
+    through: str  # the last day deleted
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "last": self.last, "next": self.next, "through": self.through}
+
+
+def read_anchor(directory: Path) -> Anchor | None:
+    try:
+        body = json.loads((directory / ANCHOR_FILE).read_text())
+        return Anchor(int(body["seq"]), str(body["last"]), str(body["next"]), str(body["through"]))
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{directory / ANCHOR_FILE} is not readable: {exc}") from exc
 
 
 @dataclass
@@ -49,6 +81,7 @@ class _Walk:
     last_where: str = "the start of the log"
     gaps: dict[int, str] = field(default_factory=dict)  # missing seq → where the gap was noticed
     in_order: bool = True
+    confirmed: set[tuple[int, str]] = field(default_factory=set)  # anchors named by retention records
 
     def line(self, where: str, line: bytes) -> bytes | None:
         """Check one line; returns its hash-bearing bytes when it reads as a record."""
@@ -109,6 +142,10 @@ def verify_log(directory: Path) -> Report:
         files = [p for p in files if p.name <= str(head["file"])]
     walk = _Walk(report)
     continues: str | None = None  # the file the last checkpoint says comes next
+    anchor = _anchored(directory, walk)
+    if anchor is not None:
+        continues = anchor.next
+        files = [p for p in files if p.name >= anchor.next]  # older ones: deleted, or about to be
     for index, path in enumerate(files):
         report.files += 1
         if continues is not None and continues != path.name:
@@ -117,7 +154,26 @@ def verify_log(directory: Path) -> Report:
         continues = _walk_file(walk, path, newest=index == len(files) - 1, limit=limit)
     walk.finish_gaps()
     _check_head(head, walk, files, continues)
+    if anchor is not None and (anchor.seq, anchor.last) not in walk.confirmed:
+        report.problems.append(f"{ANCHOR_FILE} is confirmed by no retention record in the chain (days hidden?)")
     return report
+
+
+def _anchored(directory: Path, walk: _Walk) -> Anchor | None:
+    """Start the walk at the retention anchor, when there is one."""
+    try:
+        anchor = read_anchor(directory)
+    except ValueError as exc:
+        walk.report.problems.append(str(exc))
+        return None
+    if anchor is not None:
+        walk.expected_seq, walk.expected_prev, walk.last_seq = anchor.seq + 1, anchor.last, anchor.seq
+        walk.last_where = f"the retention anchor (the checkpoint of {anchor.through})"
+        walk.report.notes.append(
+            f"day files up to {anchor.through} were deleted by retention; the chain is verified from their "
+            f"last checkpoint (record {anchor.seq}, {anchor.last[:12]}…) on"
+        )
+    return anchor
 
 
 def _head_snapshot(directory: Path) -> dict[str, Any] | None:
@@ -153,12 +209,21 @@ def _walk_file(walk: _Walk, path: Path, *, newest: bool, limit: int | None) -> s
             if line is not None and line.find(b'"type":"checkpoint"', 0, 120) > 0:
                 continues = _checkpoint(report, where, line, day_records, day_last)
                 continue
+            if line is not None and line.find(b'"type":"privacy"', 0, 120) > 0:
+                _confirms(walk, line)
             day_records += 1
             day_last = digest(raw[:-1])
     report.records += day_records
     if continues is None and not newest:
         report.problems.append(f"{name} ends without its checkpoint (the file was cut, or records removed at its end)")
     return continues
+
+
+def _confirms(walk: _Walk, line: bytes) -> None:
+    body = json.loads(line)
+    anchor = body.get("anchor") if body.get("action") == "retention" else None
+    if isinstance(anchor, dict):
+        walk.confirmed.add((int(anchor.get("seq", -1)), str(anchor.get("last"))))
 
 
 def _checkpoint(report: Report, where: str, line: bytes, records: int, last: str) -> str:

@@ -4,7 +4,6 @@ so that ``ragwarden --help`` is instant."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -101,50 +100,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from ragwarden.retrieval.documents import search_documents
+    from ragwarden.cli.queries import search
 
-    services = _services(args)
-    try:
-        scope = services.directory.resolve(args.as_user)
-        results = search_documents(
-            services.retriever, scope, args.query, args.limit, audit=services.audit_trail("cli")
-        )
-        withheld = sorted(services.retriever.withheld())
-    finally:
-        services.close()
-    if withheld:
-        print(
-            f"ragwarden: withheld until their permissions are re-read: {', '.join(withheld)} "
-            "(run `ragwarden sync NAME --acl`, or start the server)",
-            file=sys.stderr,
-        )
-    if args.json:
-        print(json.dumps({"results": [r.as_dict() for r in results]}, ensure_ascii=False, indent=2))
-        return 0
-    if not results:
-        print("No documents found that you can access.")
-    for n, r in enumerate(results, 1):
-        print(f"{n:2}. {r.title}  [{r.score:.3f}]\n    {r.source_uri}\n    {r.snippet}\n")
-    return 0
+    return search(_services(args), args)
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from ragwarden.generation import AnswerComplete, AnswerToken
+    from ragwarden.cli.queries import ask
 
-    services = _services(args)
-    try:
-        scope = services.directory.resolve(args.as_user)
-        for event in services.answerer().answer_stream(scope, args.question, audit=services.audit_trail("cli")):
-            if isinstance(event, AnswerToken):
-                print(event.text, end="", flush=True)
-            elif isinstance(event, AnswerComplete):
-                print()
-                cited = [c for c in event.result.citations if c.cited] or list(event.result.citations)
-                for c in cited:
-                    print(f"  [{c.number}] {c.title}  {c.source_uri}")
-    finally:
-        services.close()
-    return 0
+    return ask(_services(args), args)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -160,23 +124,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_whoami(args: argparse.Namespace) -> int:
-    from ragwarden.api.identity import describe_scope
-    from ragwarden.services import build_directory
+    from ragwarden.cli.explain import whoami
 
-    directory = build_directory(_settings(args))
-    try:
-        info = describe_scope(directory, directory.resolve(args.as_user))
-    finally:
-        close = getattr(directory, "close", None)
-        if close is not None:
-            close()
-    if args.json:
-        print(json.dumps(info, ensure_ascii=False, indent=2))
-        return 0
-    print(f"{info['principal']}: {len(info['tokens'])} tokens" + ("" if info["tokens"] else " (unknown or disabled)"))
-    for t in info["tokens"]:
-        print(f"  {t['token']:50} {t['name']}")
-    return 0
+    return whoami(_settings(args), args.as_user, args.json)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -202,9 +152,13 @@ def cmd_licenses(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from ragwarden.cli import audit
 
-    if args.action == "verify":
-        return audit.verify(_settings(args), args.json)
-    return audit.question(_settings(args), args.action, args.subject, args.since, args.json)
+    return audit.run(_settings(args), args)
+
+
+def cmd_privacy(args: argparse.Namespace) -> int:
+    from ragwarden.cli import privacy
+
+    return privacy.run(_settings(args), args)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -283,11 +237,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--check", metavar="ALLOWLIST", help="exit 1 when a licence is outside this YAML allow-list")
 
-    p = add("audit", cmd_audit, "check the audit log, or ask who saw a document / what a user saw")
-    p.add_argument("action", choices=["verify", "who-saw", "what-saw"])
-    p.add_argument("subject", nargs="?", help="who-saw: a doc id, path or URI; what-saw: a user")
-    p.add_argument("--since", help="only records from this ISO date or date-time on (UTC)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    from ragwarden.cli import audit, privacy
+
+    audit.add_parser(add, cmd_audit)
+    privacy.add_parser(add, cmd_privacy)
 
     p = sub.add_parser("bench", help="run a benchmark: " + ", ".join(BENCHMARKS))
     p.set_defaults(func=cmd_bench)

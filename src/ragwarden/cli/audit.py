@@ -6,10 +6,26 @@ as administrators can over REST); nothing here opens the index or loads a model.
 
 from __future__ import annotations
 
+import argparse
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ragwarden.core.errors import InvalidRequestError
+
+
+def add_parser(add: Callable[..., argparse.ArgumentParser], func: Callable[[argparse.Namespace], int]) -> None:
+    p = add("audit", func, "check the audit log, or ask who saw a document / what a user saw")
+    p.add_argument("action", choices=["verify", "who-saw", "what-saw"])
+    p.add_argument("subject", nargs="?", help="who-saw: a doc id, path or URI; what-saw: a user")
+    p.add_argument("--since", help="only records from this ISO date or date-time on (UTC)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def run(settings: Any, args: argparse.Namespace) -> int:
+    if args.action == "verify":
+        return verify(settings, args.json)
+    return question(settings, args.action, args.subject, args.since, args.json)
 
 
 def verify(settings: Any, as_json: bool) -> int:

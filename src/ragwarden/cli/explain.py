@@ -1,10 +1,13 @@
-"""``ragwarden explain``: may this user see this document, and which token decided.
+"""``ragwarden explain``: may this user see this document, and which token decided (and ``whoami``).
 
 A support tool on the server: it reads the sync checkpoint's copy of the document's ACL and the
 directory's view of the user; it shows a decision, never document content.
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from ragwarden.acl.decision import decide
 from ragwarden.core.errors import NotFoundError
@@ -32,3 +35,24 @@ def explain(services: Services, user: str, document: str) -> tuple[str, bool]:
             + (f" share={sorted(doc.acl.share)}" if doc.acl.share else "")
         )
     return "\n".join(lines), all_allowed
+
+
+def whoami(settings: Any, user: str, as_json: bool) -> int:
+    """``ragwarden whoami --as USER``: the principal tokens a user resolves to, with their names."""
+    from ragwarden.api.identity import describe_scope
+    from ragwarden.services import build_directory
+
+    directory = build_directory(settings)
+    try:
+        info = describe_scope(directory, directory.resolve(user))
+    finally:
+        close = getattr(directory, "close", None)
+        if close is not None:
+            close()
+    if as_json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{info['principal']}: {len(info['tokens'])} tokens" + ("" if info["tokens"] else " (unknown or disabled)"))
+    for t in info["tokens"]:
+        print(f"  {t['token']:50} {t['name']}")
+    return 0

@@ -53,6 +53,20 @@ class AnswerResult:
             "sentences": [{"text": text, "citation": number} for text, number in self.sentences],
             "fallback": self.fallback,
             "dropped_sentences": self.dropped_sentences,
+            **self.origin(),
+        }
+
+    def origin(self) -> dict[str, Any]:
+        """What the reader is told about where the text comes from (EU AI Act Art. 50): text a model wrote
+        is ``ai_generated`` with the model's name; quotes the system picked from the sources are not generated
+        (verbatim sentences) but are marked ``quotes_selected_automatically``; the fixed "not found" reply
+        is neither. Search results carry none of this: they are the documents themselves."""
+        generated = self.found and self.mode != "extractive" and not self.fallback
+        quoted = self.found and not generated
+        return {
+            "ai_generated": generated,
+            "model": self.model_id if generated else None,
+            "quotes_selected_automatically": quoted,
         }
 
     def timings_dict(self) -> dict[str, Any]:

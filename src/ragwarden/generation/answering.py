@@ -29,21 +29,22 @@ from ragwarden.generation.answer_modes import quoted_answer, relevant_hits, reso
 from ragwarden.generation.citations import Citation, resolve_citations
 from ragwarden.generation.conversations import (
     ConversationStore,
-    InMemoryConversationStore,
     Turn,
     check_conversation_id,
     condense_heuristic,
     condense_with_model,
+    memory_for,
     new_conversation_id,
 )
 from ragwarden.generation.errors import PromptTooLongError
 from ragwarden.generation.extractive import Extractor
 from ragwarden.generation.faithfulness import LoopStop
-from ragwarden.generation.llm import ChatMessage, ChatModel, count_message_tokens
+from ragwarden.generation.llm import ChatModel, count_message_tokens
 from ragwarden.generation.packing import PackingLimits, Source, pack_sources
 from ragwarden.generation.prompting import NOT_FOUND, build_messages, format_source
 from ragwarden.generation.questions import OpenTurn, check_question, turn_language
 from ragwarden.generation.settings import GenerationSettings
+from ragwarden.generation.streaming import stream_pieces
 
 SAFETY_TOKENS = 16  # slack for the estimate of the chat template's tokens
 
@@ -80,13 +81,7 @@ class Answerer:
             raise ConfigurationError("extractive answers need the embedder (no Extractor was given)")
         if self.mode == "generative" and model is None:
             raise ConfigurationError("generated answers need a chat model")
-        self.conversations: ConversationStore = conversations or InMemoryConversationStore(
-            max_turns=s.conversation_max_turns,
-            ttl=s.conversation_ttl_seconds,
-            max_conversations=s.conversation_max_count,
-            max_bytes=s.conversation_max_bytes,
-            max_bytes_each=s.conversation_max_bytes_each,
-        )
+        self.conversations: ConversationStore = conversations or memory_for(s)
         self._clock = clock
 
     def answer(
@@ -166,7 +161,7 @@ class Answerer:
         t2 = self._clock()
         pieces: list[str] = []
         loop = LoopStop() if self.guard else None
-        first = yield from self._generate(messages, pieces, loop)
+        first = yield from stream_pieces(self.model, messages, self.settings, self._clock, pieces, loop)
         t3 = self._clock()
         timings = Timings(
             retrieve_ms=_ms(t1 - t0),
@@ -230,27 +225,6 @@ class Answerer:
             )
         )
 
-    def _generate(
-        self, messages: list[ChatMessage], pieces: list[str], loop: LoopStop | None = None
-    ) -> Generator[AnswerEvent, None, float | None]:
-        """Streams the model's pieces as events (collecting them); returns the first piece's time. A
-        ``loop`` that sees the text repeat itself ends generation there."""
-        first: float | None = None
-        stream = self.model.stream(
-            messages, max_tokens=self.settings.answer_max_tokens, temperature=self.settings.answer_temperature
-        )
-        try:
-            for piece in stream:
-                if first is None:
-                    first = self._clock()
-                pieces.append(piece)
-                yield AnswerToken(piece)
-                if loop is not None and loop.feed(piece):
-                    break
-        finally:
-            _close(stream)  # an abandoned answer releases the model (and its lock) at once
-        return first
-
     @property
     def _model_name(self) -> str:
         return "extractive" if self.model is None or self.mode == "extractive" else str(self.model.model_id)
@@ -304,9 +278,3 @@ class Answerer:
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000.0, 2)
-
-
-def _close(stream: object) -> None:
-    close = getattr(stream, "close", None)
-    if callable(close):
-        close()

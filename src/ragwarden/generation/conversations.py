@@ -24,7 +24,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ragwarden.core.errors import InvalidRequestError
 from ragwarden.generation.language import Language
@@ -79,6 +79,7 @@ class _Conversation:
     touched: float
     turns: list[Turn]
     size: int
+    times: list[float]  # when each turn was stored (the store's clock), for retention
 
 
 class InMemoryConversationStore:
@@ -100,12 +101,16 @@ class InMemoryConversationStore:
         max_bytes: int = 64 * 1024 * 1024,
         max_bytes_each: int = 64 * 1024,
         clock: Callable[[], float] = time.monotonic,
+        retention: float | None = None,
     ) -> None:
+        """``retention`` (RAGWARDEN_RETENTION_CONVERSATIONS): no turn is kept longer than this after it was
+        stored, however busy its conversation; an idle conversation goes after ``ttl`` as before."""
         self.max_turns = max_turns
         self.ttl = ttl
         self.max_conversations = max_conversations
         self.max_bytes = max_bytes
         self.max_bytes_each = max_bytes_each
+        self.retention = retention
         self._clock = clock
         # Ordered by last append (monotonic clock): the first entry is always the oldest.
         self._items: OrderedDict[tuple[str, str], _Conversation] = OrderedDict()
@@ -134,22 +139,71 @@ class InMemoryConversationStore:
             if old is not None:
                 self._bytes -= old.size
             turns = [*(old.turns if old else []), turn][-self.max_turns :]
-            base = CONVERSATION_OVERHEAD_BYTES + sys.getsizeof(principal) + sys.getsizeof(conversation_id)
-            sizes = [turn_bytes(t) for t in turns]
-            while turns and base + sum(sizes) > self.max_bytes_each:
-                turns, sizes = turns[1:], sizes[1:]
-            if turns:
-                size = base + sum(sizes)
-                self._items[key] = _Conversation(now, turns, size)
-                self._bytes += size
+            times = [*(old.times if old else []), now][-self.max_turns :]
+            self._keep(key, turns, times, now)
             self._evict()
+
+    def _keep(self, key: tuple[str, str], turns: list[Turn], times: list[float], touched: float) -> None:
+        base = CONVERSATION_OVERHEAD_BYTES + sys.getsizeof(key[0]) + sys.getsizeof(key[1])
+        sizes = [turn_bytes(t) for t in turns]
+        while turns and base + sum(sizes) > self.max_bytes_each:
+            turns, sizes, times = turns[1:], sizes[1:], times[1:]
+        if turns:
+            size = base + sum(sizes)
+            self._items[key] = _Conversation(touched, turns, size, times)
+            self._bytes += size
+
+    def of(self, principal: str) -> dict[str, list[tuple[float, Turn]]]:
+        """Every conversation of ``principal`` (DSGVO access): id → (age in seconds, turn), oldest first."""
+        with self._lock:
+            now = self._clock()
+            self._expire(now)
+            return {cid: [(now - at, t) for at, t in zip(item.times, item.turns, strict=True)]
+                    for (who, cid), item in self._items.items() if who == principal}
+
+    def erase(self, principal: str) -> int:
+        """Drop every conversation of ``principal`` (DSGVO erasure); how many turns went."""
+        with self._lock:
+            keys = [k for k in self._items if k[0] == principal]
+            turns = sum(len(self._items[k].turns) for k in keys)
+            for key in keys:
+                self._drop(key)
+        return turns
+
+    def forget_documents(self, doc_ids: set[str]) -> int:
+        """Drop every conversation that cited one of ``doc_ids`` (a forgotten document's text may live on in
+        an answer kept for follow-ups); how many conversations went."""
+        with self._lock:
+            keys = [k for k, item in self._items.items() if any(set(t.cited_doc_ids) & doc_ids for t in item.turns)]
+            for key in keys:
+                self._drop(key)
+        return len(keys)
+
+    def sweep(self) -> int:
+        """Enforce ``ttl`` and ``retention`` now (the serving process's retention sweep); turns removed."""
+        with self._lock:
+            before = sum(len(item.turns) for item in self._items.values())
+            self._expire(self._clock())
+            return before - sum(len(item.turns) for item in self._items.values())
 
     def _expire(self, now: float) -> None:
         while self._items:
             key, item = next(iter(self._items.items()))
             if now - item.touched <= self.ttl:
-                return
+                break
             self._drop(key)
+        if self.retention is None:
+            return
+        for key in [k for k, item in self._items.items() if now - item.times[0] > self.retention]:
+            item = self._items[key]  # trimmed in place: the order by last append stays as it is
+            old = len(item.turns)
+            first = next((i for i, at in enumerate(item.times) if now - at <= self.retention), old)
+            if first == old:
+                self._drop(key)
+                continue
+            gone = sum(turn_bytes(t) for t in item.turns[:first])
+            item.turns, item.times, item.size = item.turns[first:], item.times[first:], item.size - gone
+            self._bytes -= gone
 
     def _evict(self) -> None:
         while self._items and (len(self._items) > self.max_conversations or self._bytes > self.max_bytes):
@@ -157,6 +211,18 @@ class InMemoryConversationStore:
 
     def _drop(self, key: tuple[str, str]) -> None:
         self._bytes -= self._items.pop(key).size
+
+
+def memory_for(s: Any) -> InMemoryConversationStore:
+    """The store the settings describe (``retention`` from RAGWARDEN_RETENTION_CONVERSATIONS, when set)."""
+    return InMemoryConversationStore(
+        max_turns=s.conversation_max_turns,
+        ttl=s.conversation_ttl_seconds,
+        max_conversations=s.conversation_max_count,
+        max_bytes=s.conversation_max_bytes,
+        max_bytes_each=s.conversation_max_bytes_each,
+        retention=getattr(s, "retention_conversations", None),
+    )
 
 
 # Pronouns that point back; words as common in standalone questions ("es" in "gibt es", "Sie",

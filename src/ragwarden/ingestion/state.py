@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ragwarden.core.models import AccessControl, FailedItem, SourceDocument
+from ragwarden.ingestion.tombstones import Tombstones
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -85,6 +86,7 @@ class StateStore:
             with self._db:
                 self._db.execute("ALTER TABLE documents ADD COLUMN version TEXT NOT NULL DEFAULT ''")
         self.sources = SourceRecords(self._db, self._lock)
+        self.tombstones = Tombstones(self._db, self._lock)  # forgotten documents kept out of later passes
 
     def close(self) -> None:
         with self._lock:

@@ -107,6 +107,7 @@ class SyncEngine(PermissionSync):
             items = connector.scan_within(within)
         else:
             within, items = None, connector.scan()
+        items = self._state.tombstones.filter(connector.source, items, complete=within is None)
         if self._progress is not None:
             items = self._progress(items)
         seen, failed_uris = self._index_items(connector, items, known, report)

@@ -1,7 +1,8 @@
 // The answer panel: the local model's answer streamed token by token, then rendered with its
 // numbered citations linked to the sources and to the matching results. An extractive answer (or one
 // that replaced a generated answer the sources did not support) is shown as quotations, each with its
-// source; document text only ever becomes text nodes.
+// source; document text only ever becomes text nodes. Every answer says where its text comes from (EU AI
+// Act Art. 50): "AI-generated" with the model, or "quotes selected automatically"; results carry no label.
 import { ApiError, errorKey, postEvents } from "./api.js";
 import { el, safeHref } from "./dom.js";
 import { t } from "./i18n.js";
@@ -15,6 +16,7 @@ export class Answer {
     this.conversationId = null;
     this.controller = null;
     this.last = null; // {question, done} for re-rendering in another language
+    this.origin = null; // the "AI-generated" / "quotes selected automatically" label, made on first use
   }
 
   reset() {
@@ -23,6 +25,7 @@ export class Answer {
     this.last = null;
     this.panel.hidden = true;
     this.panel.dataset.state = "idle";
+    this.showOrigin(null);
     this.text.replaceChildren();
     this.citations.replaceChildren();
     this.status.textContent = "";
@@ -56,12 +59,16 @@ export class Answer {
     this.citations.replaceChildren();
     this.sources.hidden = true;
     this.error.hidden = true;
+    this.showOrigin(null);
     this.text.setAttribute("aria-busy", "true");
     this.status.textContent = t("answer.writing");
   }
 
   event(name, data, live, question) {
-    if (name === "token") live.appendData(String(data.text ?? ""));
+    if (name === "token") {
+      if (this.originEl().hidden) this.showOrigin({ kind: "ai-generated", key: "answer.aiWriting" });
+      live.appendData(String(data.text ?? ""));
+    }
     else if (name === "done") this.done(question, data);
     else if (name === "error") this.fail(errorKey(new ApiError(Number(data.status) || 500, "")));
   }
@@ -88,9 +95,27 @@ export class Answer {
     if (!this.last) return;
     const { question, data } = this.last;
     this.questionEl.textContent = t("answer.question", { question });
+    this.showOrigin(origin(data));
     this.text.replaceChildren(...answerBody(data, data.citations || []));
     this.citations.replaceChildren(...(data.citations || []).map(citation));
     this.sources.hidden = !(data.citations || []).length;
+  }
+
+  /** The label above the answer text (a sibling of it, so the answer's own text stays as it is). */
+  originEl() {
+    if (!this.origin) {
+      this.origin = el("p", { class: "ai-notice", id: "answer-origin" });
+      this.origin.hidden = true;
+      this.text.before(this.origin);
+    }
+    return this.origin;
+  }
+
+  showOrigin(found) {
+    const label = this.originEl();
+    label.hidden = !found;
+    label.dataset.origin = found ? found.kind : "";
+    label.textContent = found ? t(found.key, found.values) : "";
   }
 
   /** Results change as people type: point each citation at its result if the list holds it now. */
@@ -101,6 +126,15 @@ export class Answer {
       if (link) link.hidden = !present;
     }
   }
+}
+
+/** Where the answer's text comes from (a label key and its values); none for the "not found" reply. */
+function origin(data) {
+  if (data.found === false) return null;
+  if (data.ai_generated === true || (data.ai_generated === undefined && !quotable(data).length)) {
+    return { kind: "ai-generated", key: "answer.aiGenerated", values: { model: String(data.model || "LLM") } };
+  }
+  return { kind: "quotes-selected", key: "answer.quotesSelected", values: {} };
 }
 
 /** What the panel shows for a complete answer: quotations, or the answer text as today. */

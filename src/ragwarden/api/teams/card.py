@@ -6,6 +6,8 @@ Markdown or a link into the model's answer cannot turn into something clickable.
 
 An extractive answer (or the quotes that replaced a generated answer the sources did not support) is
 one block per quoted sentence: the sentence in quotation marks, then the ``[n]`` of its source below.
+Every answer opens with where its text comes from: "AI-generated" (with the model) or "quotes selected
+automatically" (EU AI Act Art. 50); the "not found" reply and the short texts carry no label.
 """
 
 from __future__ import annotations
@@ -68,6 +70,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Leider ist beim Beantworten ein Fehler aufgetreten. Bitte versuchen Sie es erneut.",
     },
     "sources": {"en": "Sources", "de": "Quellen"},
+    "ai_generated": {
+        "en": "AI-generated answer ({model}): check it against the sources.",
+        "de": "KI-generierte Antwort ({model}): bitte anhand der Quellen prüfen.",
+    },
+    "quotes_selected": {
+        "en": "Quotes selected automatically from your documents (not AI-generated text).",
+        "de": "Automatisch ausgewählte Zitate aus Ihren Dokumenten (kein KI-generierter Text).",
+    },
     "quotes": {"en": "Quotes from your documents", "de": "Zitate aus Ihren Dokumenten"},
     "fallback": {
         "en": "The generated answer could not be checked against the sources; showing the quotes instead.",
@@ -124,7 +134,17 @@ def answer_card(result: Mapping[str, Any], group: bool) -> dict[str, Any]:
     if citations:
         body.append(_rich([_run(text("sources", language), weight="Bolder")], separator=True))
         body.extend(_source(c) for c in citations)
-    return _card([*body, *notice])
+    return _card([_origin(result, language), *body, *notice])
+
+
+def _origin(result: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """The label above the answer (EU AI Act Art. 50): generated text is marked AI-generated with its model;
+    quotes are marked as chosen automatically, since they are the documents' own sentences."""
+    if result.get("ai_generated") is True or (result.get("ai_generated") is None and not _quotable(result)):
+        label = text("ai_generated", language, model=str(result.get("model") or result.get("model_id") or "LLM"))
+    else:
+        label = text("quotes_selected", language)
+    return _rich([_run(label, subtle=True, italic=True)])
 
 
 def card_activity(card: dict[str, Any]) -> Activity:

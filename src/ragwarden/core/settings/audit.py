@@ -3,13 +3,19 @@
 Auditing is on by default (an enterprise product must be able to say who saw what); ``RAGWARDEN_AUDIT=off``
 exists for tests and benchmarks and says so in the log at start-up. Query text is not recorded unless
 ``RAGWARDEN_AUDIT_QUERIES`` is on: in Germany a works council must agree to it first.
+
+Retention (DSGVO Art. 5(1)(e), storage limitation): how long conversations, sign-in sessions and audit day
+files are kept, as durations like the sources file's (``30d``, ``12h``, ``15m``); unset keeps the defaults
+(conversations and sessions expire as before; audit files are kept until an operator decides).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from ragwarden.core.sources.durations import parse_duration
 
 
 class AuditFields(BaseModel):
@@ -24,3 +30,18 @@ class AuditFields(BaseModel):
     audit_queries: bool = False  # record the query text (a works council must agree first)
     # Principal tokens that may ask the audit log (who-saw, what-saw) without administering anything else.
     auditor_tokens: list[str] = Field(default_factory=list)
+    # Retention: RAGWARDEN_RETENTION_CONVERSATIONS / _SESSIONS / _AUDIT (durations; None: no extra limit) and
+    # how often the serving process enforces them (RAGWARDEN_RETENTION_SWEEP).
+    retention_conversations: float | None = None
+    retention_sessions: float | None = None
+    retention_audit: float | None = None
+    retention_sweep: float = 600.0
+
+    @field_validator(
+        "retention_conversations", "retention_sessions", "retention_audit", "retention_sweep", mode="before"
+    )
+    @classmethod
+    def _duration(cls, value: object) -> float | None:
+        if value is None or value == "":
+            return None
+        return parse_duration(value)
