@@ -125,15 +125,16 @@ def test_a_file_under_a_central_access_policy_is_a_failed_item_with_the_reason(
 ) -> None:
     """Beside the real thing: the server's own descriptor of cap.txt, as Windows would return it under a
     central access policy (a scoped-policy ACE in the SACL); the scan refuses that file and goes on."""
-    real = smb_io.security_descriptor
+    real = smb_io.security_descriptors
 
-    def under_policy(unc: str, **kwargs: Any) -> tuple[bytes, int]:
-        descriptor, file_id = real(unc, **kwargs)
-        if unc.endswith("cap.txt"):
-            descriptor = with_sacl(descriptor, build_ace(SCOPED_POLICY_ID, 0, "S-1-17-1"))
-        return descriptor, file_id
+    def under_policy(uncs: list[str], **kwargs: Any) -> list[tuple[bytes, int] | Exception]:
+        answers = real(uncs, **kwargs)
+        for n, (unc, answer) in enumerate(zip(uncs, answers, strict=True)):
+            if unc.endswith("cap.txt") and not isinstance(answer, Exception):
+                answers[n] = (with_sacl(answer[0], build_ace(SCOPED_POLICY_ID, 0, "S-1-17-1")), answer[1])
+        return answers
 
-    monkeypatch.setattr(smb_io, "security_descriptor", under_policy)
+    monkeypatch.setattr(smb_io, "security_descriptors", under_policy)
     items = list(_connector(smb_server, policy_folder).scan())
     failed = [i for i in items if isinstance(i, FailedItem)]
     assert [d.path for d in items if isinstance(d, SourceDocument)] == ["frei.txt"]

@@ -1,7 +1,7 @@
 """The SMB file-share connector: files on ``\\\\server\\share\\root`` with ACLs from their NTFS security descriptors.
 
 Each file's descriptor (owner, group, DACL, and what says whether a central access policy or an integrity
-label applies) is read over SMB in one compound round trip and mapped by
+label applies) is read over SMB in one compound per file (several sent before waiting) and mapped by
 :mod:`ragwarden.connectors.ntfs_acl`; files whose access cannot be mapped safely
 (:mod:`ragwarden.connectors.smb_policy`) are failed items, never documents. Which files there are (the
 listing, reparse points, include/exclude, the size limit) is the walk's: :mod:`ragwarden.connectors.smb_walk`.
@@ -39,6 +39,10 @@ from ragwarden.core.paths import outermost_paths
 KIND_ACL = "acl"
 KIND_UNREADABLE = "unreadable"
 KIND_CHANGED = "changed"  # the file changed between the scan and the read: retried next run
+# Descriptor queries sent before the first answer is awaited (a pass is a round trip per file otherwise).
+PIPELINE = 16
+
+_WithAcl = tuple[ListedFile, AccessControl, bytes]  # a listed file, its document ACL, the descriptor it maps
 
 
 def _secret(value: Any) -> str:
@@ -119,21 +123,13 @@ class SmbConnector:
         return self._documents(self._walk(outermost_paths(paths)))
 
     def _documents(self, entries: Iterator[ListedFile | FailedItem]) -> Iterator[SourceDocument | FailedItem]:
-        for entry in entries:
-            if isinstance(entry, FailedItem):
-                yield entry
-                continue
-            read = self._acl(entry)
-            yield read if isinstance(read, FailedItem) else self._document(entry, *read)
+        for item in self._with_acls(entries):
+            yield item if isinstance(item, FailedItem) else self._document(*item)
 
     def scan_acls(self) -> Iterator[tuple[str, AccessControl, str] | FailedItem]:
         """The permission-only pass: ``(doc_id, acl, version)`` per file, without reading content."""
-        for entry in self._walk():
-            if isinstance(entry, FailedItem):
-                yield entry
-                continue
-            read = self._acl(entry)
-            yield read if isinstance(read, FailedItem) else (self.doc_id(entry.rel), read[0], _version(entry))
+        for item in self._with_acls(self._walk()):
+            yield item if isinstance(item, FailedItem) else (self.doc_id(item[0].rel), item[1], _version(item[0]))
 
     def read(self, document: SourceDocument) -> bytes:
         """The document's bytes, if the file is still the one the scan saw with the ACL it saw; otherwise
@@ -224,12 +220,34 @@ class SmbConnector:
         self._connect()
         yield from self._listing.files(roots)
 
-    def _acl(self, entry: ListedFile) -> tuple[AccessControl, bytes] | FailedItem:
+    def _with_acls(self, entries: Iterator[ListedFile | FailedItem]) -> Iterator[_WithAcl | FailedItem]:
+        """Each listed file with its ACL and descriptor, or why it has none (a failed listing item comes as
+        it is); the descriptors are read :data:`PIPELINE` files at a time (:func:`smb_io.security_descriptors`)."""
+        batch: list[ListedFile] = []
+        for entry in entries:
+            if isinstance(entry, FailedItem):
+                yield entry
+                continue
+            batch.append(entry)
+            if len(batch) >= PIPELINE:
+                yield from self._acls(batch)
+                batch = []
+        yield from self._acls(batch)
+
+    def _acls(self, batch: list[ListedFile]) -> Iterator[_WithAcl | FailedItem]:
+        if batch:
+            answers = smb_io.security_descriptors([entry.unc for entry in batch], **self._kwargs())
+            for entry, answer in zip(batch, answers, strict=True):
+                read = self._acl(entry, answer)
+                yield read if isinstance(read, FailedItem) else (entry, *read)
+
+    def _acl(
+        self, entry: ListedFile, answer: tuple[bytes, int] | Exception
+    ) -> tuple[AccessControl, bytes] | FailedItem:
         """The file's document ACL and the descriptor it comes from, or why it has none."""
-        try:
-            descriptor, file_id = smb_io.security_descriptor(entry.unc, **self._kwargs())
-        except Exception as exc:  # noqa: BLE001 - cannot read the ACL: fail closed for this file
-            return FailedItem(self.uri(entry.rel), f"cannot read the security descriptor: {why(exc)}", KIND_ACL)
+        if isinstance(answer, Exception):  # cannot read the ACL: fail closed for this file
+            return FailedItem(self.uri(entry.rel), f"cannot read the security descriptor: {why(answer)}", KIND_ACL)
+        descriptor, file_id = answer
         if file_id != entry.file_id:  # the path names another file than the one listed
             return FailedItem(self.uri(entry.rel), "replaced while it was scanned", KIND_CHANGED)
         try:

@@ -10,6 +10,7 @@ again for the last-write time and size. The connector compares all of it with wh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -97,10 +98,21 @@ def _commit(transaction: Any) -> tuple[Any, ...]:
     return tuple(transaction.results or ())
 
 
-def security_descriptor(unc: str, **kwargs: Any) -> tuple[bytes, int]:
-    """(descriptor, file id) of the file at ``unc``: create (READ_CONTROL) + two QUERY_INFO + close in one
-    round trip; the id tells the caller whether the descriptor belongs to the file it listed."""
-    from smbclient._io import SMBFileTransaction, SMBRawIO, query_info
+class _Compound:
+    """The requests of one related compound (create, queries, close) with how to read each answer: what
+    smbclient's ``SMBFileTransaction`` gathers, kept here so that the compound is sent without waiting."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.actions: list[tuple[Any, Any]] = []
+
+    def __iadd__(self, action: tuple[Any, Any]) -> _Compound:
+        self.actions.append(action)
+        return self
+
+
+def _send_descriptor_query(unc: str, kwargs: dict[str, Any]) -> tuple[_Compound, list[Any]]:
+    from smbclient._io import SMBRawIO, query_info
     from smbprotocol.file_info import FileInternalInformation
 
     raw = SMBRawIO(
@@ -111,11 +123,46 @@ def security_descriptor(unc: str, **kwargs: Any) -> tuple[bytes, int]:
         create_options=FILE_OPEN_REPARSE_POINT,
         **kwargs,
     )
-    with SMBFileTransaction(raw) as transaction:
-        _security_request(transaction)
-        query_info(transaction, FileInternalInformation)
-    descriptor, internal = transaction.results
-    return bytes(descriptor), int(internal["index_number"].get_value())
+    compound = _Compound(raw)
+    raw.open(transaction=compound)
+    _security_request(compound)
+    query_info(compound, FileInternalInformation)
+    raw.close(transaction=compound)
+    tree = raw.fd.tree_connect
+    messages = [message for message, _ in compound.actions]
+    return compound, raw.fd.connection.send_compound(messages, tree.session.session_id, tree.tree_connect_id, True)
+
+
+def _descriptor_answer(compound: _Compound, requests: list[Any]) -> tuple[bytes, int] | Exception:
+    from smbprotocol.exceptions import SMBOSError, SMBResponseException
+
+    results: list[Any] = []
+    failure: Exception | None = None
+    for (_, unpack), request in zip(compound.actions, requests, strict=True):
+        try:  # every answer is awaited, a failed one too: an unread answer would stay in the connection
+            results.append(unpack(request))
+        except SMBResponseException as exc:
+            failure = failure or SMBOSError(exc.status, compound.raw.name)
+        except Exception as exc:  # noqa: BLE001 - this file's failure, not the batch's
+            failure = failure or exc
+    if failure is not None:
+        return failure
+    return bytes(results[1]), int(results[2]["index_number"].get_value())
+
+
+def security_descriptors(uncs: Sequence[str], **kwargs: Any) -> list[tuple[bytes, int] | Exception]:
+    """(descriptor, file id) of each file in ``uncs``, or the error that file met: per file, create
+    (READ_CONTROL) + two QUERY_INFO + close in one compound; the id tells the caller whether the descriptor
+    belongs to the file it listed. Every compound is sent before the first answer is awaited: one at a time,
+    a permission pass over 10 000 files waited for the server 10 000 times while the client's CPU idled
+    (and the other way round)."""
+    sent: list[tuple[_Compound, list[Any]] | Exception] = []
+    for unc in uncs:
+        try:
+            sent.append(_send_descriptor_query(unc, kwargs))
+        except Exception as exc:  # noqa: BLE001 - e.g. a name the client refuses: this file only
+            sent.append(exc)
+    return [item if isinstance(item, Exception) else _descriptor_answer(*item) for item in sent]
 
 
 def read_snapshot(unc: str, limit: int, **kwargs: Any) -> Snapshot:

@@ -94,7 +94,8 @@ class Results:
     server_start: list[float] = field(default_factory=list)
     passes: dict[str, dict[tuple[str, str], tuple[int, float]]] = field(default_factory=dict)
     index: tuple[str, bool | None, dict[str, float]] = ("not measured", None, {})
-    smb_pass: tuple[float, float] | None = None  # SMB revocation through a permission pass; the pass's length
+    smb_pass: tuple[int, float] | None = None  # the SMB permission passes: how many ran, their mean length
+    targets: dict[str, float] = field(default_factory=dict)  # a mode's p95 target, where not the folder's
 
     def check(self, name: str, ok: bool) -> None:
         self.checks.append((name, ok))

@@ -11,6 +11,14 @@ Every ACL, in both passes and unchanged documents included (the directories may 
 first admitted against what the configured resolvers can emit (:func:`ragwarden.acl.principals.admit`):
 a deny naming a principal no caller can hold fails the document; allow entries naming one are left
 out and counted in the report.
+
+Permission changes go out as they are found, not when the pass ends: a batch is written once
+``batch_chunks`` have gathered or once the oldest has waited ``flush_seconds`` (:class:`Held`). A pass over a
+large share is long next to its period (20-40 s over 10 000 SMB files), passes run start to start, and each
+file is read at about the same moment of every pass: so a revocation reaches search within the period (or the
+pass, if longer) plus ``flush_seconds``, not the period plus the pass. Both index adapters make a re-stamp
+visible to search when the call returns; folding fresh points into HNSW (``settle``) is about speed only and
+still waits for the end.
 """
 
 from __future__ import annotations
@@ -23,10 +31,36 @@ from collections.abc import Callable, Iterable
 from ragwarden.acl.principals import Emittable, UnresolvablePrincipalError, admit
 from ragwarden.core.models import AccessControl, FailedItem
 from ragwarden.core.ports import AclItem, Connector, VectorIndex
-from ragwarden.ingestion.state import StateStore
+from ragwarden.ingestion.state import DocumentState, StateStore
 from ragwarden.ingestion.sync_report import SyncReport
 
 log = logging.getLogger(__name__)
+
+# How long a permission change found by a pass may wait for others to share its index write.
+FLUSH_SECONDS = 1.0
+
+
+class Held:
+    """When changes held back for one write must go out: once ``limit`` have gathered, or once the oldest
+    has waited ``seconds``. Asked after every item of a scan, so the wait is bounded by ``seconds`` plus
+    one item (a connector's items come milliseconds apart; a batch still groups a mass change)."""
+
+    def __init__(self, limit: int, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._limit, self._seconds, self._clock = limit, seconds, clock
+        self._since: float | None = None
+
+    def due(self, count: int) -> bool:
+        """``count`` changes are held now: must they go out? When told yes, the caller writes them all."""
+        if count <= 0:
+            self._since = None
+            return False
+        now = self._clock()
+        if self._since is None:
+            self._since = now
+        if count >= self._limit or now - self._since >= self._seconds:
+            self._since = None
+            return True
+        return False
 
 
 class PermissionSync:
@@ -40,10 +74,12 @@ class PermissionSync:
         batch_chunks: int,
         settle: Callable[[], None] | None,
         principals: Emittable | None,
+        flush_seconds: float = FLUSH_SECONDS,
     ) -> None:
         self._index = index
         self._state = state
         self._batch_chunks = batch_chunks
+        self._flush_seconds = flush_seconds
         # How fresh points get folded in: now (one-off runs), or when a server is idle (it passes its own).
         self._settle_now = settle or index.settle
         self._source = ""  # the source of the pass under way
@@ -60,34 +96,48 @@ class PermissionSync:
         seen: set[str] = set()
         restamps: dict[str, AccessControl] = {}
         other_files: list[str] = []
+        held = Held(self._batch_chunks, self._flush_seconds)
         items: Iterable[AclItem | FailedItem] = connector.scan_acls()
         for item in items:
-            if isinstance(item, FailedItem):
-                self._fail(connector.source, item, report, set(), seen)
-                continue
-            doc_id, raw, version = item if len(item) == 3 else (*item, "")
-            previous = known.get(doc_id)
-            if previous is None:
-                continue
-            acl = self._admit(connector.source, previous.source_uri, raw, report, set(), seen)
-            if acl is None:
-                continue
-            seen.add(doc_id)
-            if previous.acl == acl:
-                report.unchanged += 1
-                continue
-            if version and previous.version and version != previous.version:
-                other_files.append(doc_id)  # this ACL was decided for bytes the index does not hold
-                continue
-            restamps[doc_id] = acl
-            if len(restamps) >= self._batch_chunks:
+            self._check_acl(connector.source, item, known, seen, restamps, other_files, report)
+            if held.due(len(restamps) + len(other_files)):
                 self._restamp(restamps, report)
+                self._take_out(other_files, report)
         self._restamp(restamps, report)
         self._take_out(other_files, report)
         self._remove_gone(set(known) - seen, report)
         self._settle(report)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _check_acl(
+        self,
+        source: str,
+        item: AclItem | FailedItem,
+        known: dict[str, DocumentState],
+        seen: set[str],
+        restamps: dict[str, AccessControl],
+        other_files: list[str],
+        report: SyncReport,
+    ) -> None:
+        """One item of a permission pass: failed, unchanged, to re-stamp, or to take out (into the two)."""
+        if isinstance(item, FailedItem):
+            self._fail(source, item, report, set(), seen)
+            return
+        doc_id, raw, version = item if len(item) == 3 else (*item, "")
+        previous = known.get(doc_id)
+        if previous is None:
+            return
+        acl = self._admit(source, previous.source_uri, raw, report, set(), seen)
+        if acl is None:
+            return
+        seen.add(doc_id)
+        if previous.acl == acl:
+            report.unchanged += 1
+        elif version and previous.version and version != previous.version:
+            other_files.append(doc_id)  # this ACL was decided for bytes the index does not hold
+        else:
+            restamps[doc_id] = acl
 
     def _take_out(self, doc_ids: list[str], report: SyncReport) -> None:
         """Documents whose file was replaced or rewritten since it was indexed, and whose ACL changed with
@@ -100,6 +150,7 @@ class PermissionSync:
             self._index.delete_documents(doc_ids)
             self._state.remove(doc_ids)
             report.recovered += len(doc_ids)
+            doc_ids.clear()
 
     def _admit(
         self, source: str, uri: str, acl: AccessControl, report: SyncReport, failed_uris: set[str], seen: set[str]

@@ -24,7 +24,7 @@ from ragwarden.core.errors import ItemError, RagwardenError
 from ragwarden.core.models import AccessControl, Chunk, FailedItem, IndexedChunk, SourceDocument
 from ragwarden.core.paths import outermost_paths
 from ragwarden.core.ports import Connector, Embedder, VectorIndex
-from ragwarden.ingestion.permission_sync import PermissionSync
+from ragwarden.ingestion.permission_sync import FLUSH_SECONDS, Held, PermissionSync
 from ragwarden.ingestion.state import DocumentState, StateStore
 from ragwarden.ingestion.sync_report import SyncReport
 
@@ -80,8 +80,11 @@ class SyncEngine(PermissionSync):
         settle: Callable[[], None] | None = None,
         pace: Callable[[], int] | None = None,
         principals: Emittable | None = None,
+        flush_seconds: float = FLUSH_SECONDS,
     ) -> None:
-        super().__init__(index, state, batch_chunks=batch_chunks, settle=settle, principals=principals)
+        super().__init__(
+            index, state, batch_chunks=batch_chunks, settle=settle, principals=principals, flush_seconds=flush_seconds
+        )
         self._embedder = embedder
         self._make_chunks = make_chunks
         self._progress = progress
@@ -132,31 +135,17 @@ class SyncEngine(PermissionSync):
         restamps: dict[str, AccessControl] = {}
         versions: list[tuple[str, str]] = []
         pending: list[_Pending] = []
+        held = Held(self._batch_chunks, self._flush_seconds)
         for item in items:
             if self._pace is not None:
                 # Scanning, parsing and chunking hold the interpreter (parsers and tokenizers keep it for
                 # a whole native call): the next document is taken up between searches, not during one.
                 self._pace()
-            if isinstance(item, FailedItem):
-                self._fail(connector.source, item, report, failed_uris, seen)
-                continue
-            admitted = self._admit(connector.source, item.source_uri, item.acl, report, failed_uris, seen)
-            if admitted is None:
-                continue
-            item = dataclasses.replace(item, acl=admitted)
-            seen.add(item.doc_id)
-            previous = known.get(item.doc_id)
-            if previous is not None and previous.content_hash == item.content_hash:
-                if previous.version != item.version:
-                    versions.append((item.doc_id, item.version))
-                if previous.acl == item.acl:
-                    report.unchanged += 1
-                else:
-                    restamps[item.doc_id] = item.acl
-                    if len(restamps) >= self._batch_chunks:
-                        self._restamp(restamps, report)
-                continue
-            self._prepare(connector, item, previous, pending, report, failed_uris, seen)
+            doc = self._sort(connector.source, item, known, report, failed_uris, seen, restamps, versions)
+            if doc is not None:
+                self._prepare(connector, doc, known.get(doc.doc_id), pending, report, failed_uris, seen)
+            if held.due(len(restamps) + sum(p.previous_acl not in (None, p.doc.acl) for p in pending)):
+                self._restamp_now(restamps, pending, report)
             if sum(len(p.chunks) for p in pending) >= self._batch_chunks:
                 self._write(pending, report)
                 pending = []
@@ -164,6 +153,48 @@ class SyncEngine(PermissionSync):
         self._restamp(restamps, report)
         self._state.commit_versions(versions)
         return seen, failed_uris
+
+    def _sort(
+        self,
+        source: str,
+        item: SourceDocument | FailedItem,
+        known: dict[str, DocumentState],
+        report: SyncReport,
+        failed_uris: set[str],
+        seen: set[str],
+        restamps: dict[str, AccessControl],
+        versions: list[tuple[str, str]],
+    ) -> SourceDocument | None:
+        """One item of a content scan: failed, unchanged, a new version or ACL of the same bytes (into
+        ``versions``, ``restamps``), or returned with its admitted ACL: content to read."""
+        if isinstance(item, FailedItem):
+            self._fail(source, item, report, failed_uris, seen)
+            return None
+        admitted = self._admit(source, item.source_uri, item.acl, report, failed_uris, seen)
+        if admitted is None:
+            return None
+        item = dataclasses.replace(item, acl=admitted)
+        seen.add(item.doc_id)
+        previous = known.get(item.doc_id)
+        if previous is None or previous.content_hash != item.content_hash:
+            return item
+        if previous.version != item.version:
+            versions.append((item.doc_id, item.version))
+        if previous.acl == item.acl:
+            report.unchanged += 1
+        else:
+            restamps[item.doc_id] = item.acl
+        return None
+
+    def _restamp_now(self, restamps: dict[str, AccessControl], pending: list[_Pending], report: SyncReport) -> None:
+        """Permission changes found so far go out now, without waiting for the pass or the embedder: ACL-only
+        changes, and the new ACL of documents whose new content waits in ``pending`` (stamped on their
+        old chunks, as :meth:`_write` would first do)."""
+        self._restamp(restamps, report)
+        changed = [p for p in pending if p.previous_acl is not None and p.previous_acl != p.doc.acl]
+        self._restamp({p.doc.doc_id: p.doc.acl for p in changed}, None)
+        for p in changed:
+            p.previous_acl = p.doc.acl
 
     def _prepare(
         self,
