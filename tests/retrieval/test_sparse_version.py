@@ -1,15 +1,16 @@
 """An index records which keyword encoder made its BM25 vectors, and no adapter searches one made by another:
-chunks indexed whole and queries split into parts would quietly miss each other. The administrator is told to
-re-ingest, and the stored index is left as it was. Both adapters split alike, in-process."""
+chunks indexed whole and queries split into parts would quietly miss each other. Such an index has its keyword
+vectors re-made in place when it is opened (tests/retrieval/test_keyword_migration.py); one from before the
+encoder was recorded counts as unsplit. Both adapters split alike, in-process."""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
 
-from ragwarden.core.errors import ConfigurationError
 from ragwarden.retrieval.edge_index import META_FILE, QdrantEdgeIndex
 from ragwarden.retrieval.sparse import Bm25Encoder
 from ragwarden.testing.contracts.vector_index_data import DIM, EMBEDDER, RND, make_chunk
@@ -19,18 +20,19 @@ from .test_relevance_floor import open_index
 UNSPLIT = Bm25Encoder(split_compounds=False)
 
 
-def test_an_edge_index_built_without_splitting_is_refused_with_a_clear_error_and_left_untouched(tmp_path: Path) -> None:
+def test_an_edge_index_built_without_splitting_records_the_new_encoder_once_opened(tmp_path: Path) -> None:
     old = QdrantEdgeIndex(tmp_path / "idx", encoder=UNSPLIT)
     old.ensure_collection(DIM)
     old.close()
-    meta = (tmp_path / "idx" / "ragwarden" / META_FILE).read_text()
-    with pytest.raises(ConfigurationError, match="re-ingest every source into a new data directory"):
-        QdrantEdgeIndex(tmp_path / "idx")
-    assert (tmp_path / "idx" / "ragwarden" / META_FILE).read_text() == meta
-    QdrantEdgeIndex(tmp_path / "idx", encoder=UNSPLIT).close()  # its own encoder still opens it
+    meta_file = tmp_path / "idx" / "ragwarden" / META_FILE
+    assert json.loads(meta_file.read_text())["sparse"] == UNSPLIT.version
+    QdrantEdgeIndex(tmp_path / "idx").close()
+    assert json.loads(meta_file.read_text()) == {"format": 1, "dimension": DIM, "sparse": Bm25Encoder().version}
 
 
-def test_an_edge_index_from_before_the_encoder_was_recorded_counts_as_unsplit(tmp_path: Path) -> None:
+def test_an_edge_index_from_before_the_encoder_was_recorded_counts_as_unsplit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     index = QdrantEdgeIndex(tmp_path / "idx")
     index.ensure_collection(DIM)
     index.close()
@@ -38,23 +40,29 @@ def test_an_edge_index_from_before_the_encoder_was_recorded_counts_as_unsplit(tm
     meta = json.loads(meta_file.read_text())
     assert meta["sparse"] == Bm25Encoder().version
     meta_file.write_text(json.dumps({k: v for k, v in meta.items() if k != "sparse"}))
-    with pytest.raises(ConfigurationError, match="bm25-1"):
-        QdrantEdgeIndex(tmp_path / "idx")
+    with caplog.at_level(logging.INFO, logger="ragwarden.retrieval.keyword_migration"):
+        QdrantEdgeIndex(tmp_path / "idx").close()
+    assert "keyword vectors made by 'bm25-1'" in caplog.text
+    assert json.loads(meta_file.read_text())["sparse"] == Bm25Encoder().version
 
 
-def test_a_qdrant_collection_built_without_splitting_or_without_a_record_is_refused() -> None:
+def test_a_qdrant_collection_built_without_splitting_or_without_a_record_records_the_new_encoder() -> None:
     from qdrant_client import QdrantClient, models
 
     from ragwarden.retrieval.qdrant_index import QdrantServerIndex
+    from ragwarden.retrieval.qdrant_requests import SPARSE_METADATA
+
+    def recorded(collection: str) -> object:
+        return (client.get_collection(collection).config.metadata or {}).get(SPARSE_METADATA)
 
     client = QdrantClient(":memory:")
     QdrantServerIndex(client, encoder=UNSPLIT).ensure_collection(DIM)
-    with pytest.raises(ConfigurationError, match="re-ingest every source into a new collection"):
-        QdrantServerIndex(client).ensure_collection(DIM)
+    assert recorded("ragwarden") == UNSPLIT.version
+    QdrantServerIndex(client).ensure_collection(DIM)
+    assert recorded("ragwarden") == Bm25Encoder().version
     client.create_collection("legacy", vectors_config={"dense": models.VectorParams(size=DIM, distance="Cosine")})
-    with pytest.raises(ConfigurationError, match="bm25-1"):
-        QdrantServerIndex(client, "legacy").ensure_collection(DIM)
-    QdrantServerIndex(client, encoder=UNSPLIT).ensure_collection(DIM)  # the same encoder opens it
+    QdrantServerIndex(client, "legacy").ensure_collection(DIM)
+    assert recorded("legacy") == Bm25Encoder().version
 
 
 @pytest.mark.parametrize("kind", ["edge", "qdrant-client-memory"])

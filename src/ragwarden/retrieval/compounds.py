@@ -42,7 +42,8 @@ import threading
 from functools import lru_cache
 
 #: Bumped whenever the words handed to BM25 change: an index records it (see the index adapters), and one
-#: built by another version must be re-indexed, never silently mixed with differently split queries.
+#: built by another version has its keyword vectors re-made when opened, never mixed with differently split
+#: queries (:mod:`ragwarden.retrieval.keyword_migration`).
 VERSION = "de-compounds-1"
 
 MIN_HEAD = 3  # "Betriebs-rat", "Urlaubs-tag"

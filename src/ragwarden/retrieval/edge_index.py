@@ -1,8 +1,9 @@
 """The embedded vector index: Qdrant Edge (the Qdrant engine in-process), persistent on disk.
 
 Layout under ``path/collection/``: ``shard/`` (the Edge shard) and ``ragwarden-index.json`` (the
-dense dimension and the sparse encoder's version; written once the payload indexes exist, so a shard
-without it never held a point).
+dense dimension and the sparse encoder's version, and while an upgrade re-makes the keyword vectors where
+it resumes, see :mod:`~ragwarden.retrieval.keyword_migration`; written once the payload indexes exist, so
+a shard without it never held a point).
 
 How qdrant-edge-py 0.9.0 behaves with a server's threads (measured here, 2 cores, 100 000 384-d
 points; ``python -m ragwarden.evaluation.index_freshness`` repeats it):
@@ -41,11 +42,12 @@ from typing import Any
 from ragwarden.core.errors import ConfigurationError, IndexUnavailableError, InvalidRequestError
 from ragwarden.core.models import AccessControl, IndexedChunk, Scope, SearchFilter, SearchHit
 from ragwarden.core.ports import SearchMode
-from ragwarden.retrieval import edge_requests, filters
+from ragwarden.retrieval import edge_requests, filters, keyword_migration
 from ragwarden.retrieval.floored_search import floored_query, floored_search, query_legs
 from ragwarden.retrieval.hybrid import SearchPlan, plan_legs, should_query, should_scroll
 from ragwarden.retrieval.index_tuning import EdgeTuning
-from ragwarden.retrieval.sparse import UNSPLIT_VERSION, Bm25Encoder, check_sparse_version
+from ragwarden.retrieval.keyword_migration import PointId
+from ragwarden.retrieval.sparse import UNSPLIT_VERSION, Bm25Encoder
 
 META_FILE = "ragwarden-index.json"
 FORMAT = 1
@@ -73,7 +75,7 @@ class QdrantEdgeIndex:
         self._unfolded = 0  # points written since the last fold (or since opening)
         self._unfolded_unknown = False  # opened from disk: what waited before is not counted
         if (self._dir / META_FILE).is_file():
-            self._open(self._read_meta())
+            self._open(*self._read_meta())
 
     @property
     def directory(self) -> Path:
@@ -111,11 +113,15 @@ class QdrantEdgeIndex:
         shard = q.EdgeShard.create(str(shard_dir), edge_requests.shard_config(self._tuning, dimension))
         edge_requests.create_payload_indexes(shard)
         self._shard, self._dimension = shard, dimension
+        self._write_meta(self._encoder.version)
+
+    def _write_meta(self, sparse: str, resume: PointId | None = None) -> None:
+        meta = {"format": FORMAT, "dimension": self._dimension, "sparse": sparse}
         tmp = self._dir / (META_FILE + ".tmp")
-        tmp.write_text(json.dumps({"format": FORMAT, "dimension": dimension, "sparse": self._encoder.version}))
+        tmp.write_text(json.dumps(meta if resume is None else {**meta, "sparse_resume": resume}))
         tmp.replace(self._dir / META_FILE)
 
-    def _read_meta(self) -> int:
+    def _read_meta(self) -> tuple[int, str, PointId | None]:
         try:
             meta = json.loads((self._dir / META_FILE).read_text())
             if meta.get("format") != FORMAT:
@@ -123,10 +129,9 @@ class QdrantEdgeIndex:
             dimension, sparse = int(meta["dimension"]), str(meta.get("sparse", UNSPLIT_VERSION))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexUnavailableError(f"cannot read {self._dir / META_FILE}: {exc}") from exc
-        check_sparse_version(sparse, self._encoder.version, f"the index at {self._dir}", "a new data directory")
-        return dimension
+        return dimension, sparse, meta.get("sparse_resume")
 
-    def _open(self, dimension: int) -> None:
+    def _open(self, dimension: int, sparse: str, resume: PointId | None) -> None:
         import qdrant_edge as q
 
         try:
@@ -137,6 +142,14 @@ class QdrantEdgeIndex:
             raise IndexUnavailableError(f"cannot open the index at {self._dir}: {exc}") from exc
         edge_requests.create_payload_indexes(self._shard)  # an index written by an older version may lack some
         self._dimension, self._unfolded_unknown = dimension, True
+        if sparse != self._encoder.version:  # made by another keyword encoder: re-made in place, then folded
+            try:
+                points = keyword_migration.EdgePoints(self._shard, self._write_meta)
+                keyword_migration.upgrade(points, self._encoder, sparse, resume, f"the index at {self._dir}")
+                self.optimize()
+            except BaseException:
+                self.close()
+                raise
 
     def optimize(self) -> None:
         """Run Edge's optimizers now: index every segment past the indexing threshold, merge small

@@ -15,12 +15,12 @@ from typing import Any
 from ragwarden.core.errors import ConfigurationError, IndexUnavailableError, InvalidRequestError
 from ragwarden.core.models import AccessControl, IndexedChunk, Scope, SearchFilter, SearchHit
 from ragwarden.core.ports import SearchMode
-from ragwarden.retrieval import filters, qdrant_requests
+from ragwarden.retrieval import filters, keyword_migration, qdrant_requests
 from ragwarden.retrieval.floored_search import floored_search, query_legs
 from ragwarden.retrieval.hybrid import DENSE, SearchPlan, should_query, should_scroll
 from ragwarden.retrieval.index_tuning import ServerTuning
 from ragwarden.retrieval.qdrant_requests import ServerSearch
-from ragwarden.retrieval.sparse import UNSPLIT_VERSION, Bm25Encoder, check_sparse_version
+from ragwarden.retrieval.sparse import UNSPLIT_VERSION, Bm25Encoder
 
 
 class QdrantServerIndex:
@@ -54,9 +54,14 @@ class QdrantServerIndex:
         if self._dimension is None and self._exists():
             info = self._client.get_collection(self._collection)
             vectors = info.config.params.vectors
-            stored = (info.config.metadata or {}).get(qdrant_requests.SPARSE_METADATA, UNSPLIT_VERSION)
-            where = f"collection {self._collection!r}"
-            check_sparse_version(str(stored), self._encoder.version, where, "a new collection")
+            metadata = info.config.metadata or {}
+            stored = str(metadata.get(qdrant_requests.SPARSE_METADATA, UNSPLIT_VERSION))
+            if stored != self._encoder.version:  # made by another keyword encoder: re-made in place
+                keys = qdrant_requests.SPARSE_METADATA, qdrant_requests.RESUME_METADATA
+                points = keyword_migration.ServerPoints(self._client, self._collection, *keys)
+                resume = metadata.get(qdrant_requests.RESUME_METADATA)
+                where = f"collection {self._collection!r}"
+                keyword_migration.upgrade(points, self._encoder, stored, resume, where)
             self._dimension = int(vectors[DENSE].size) if isinstance(vectors, dict) else None
         return self._dimension
 

@@ -24,6 +24,7 @@ SCROLL_PAGE = 1000
 
 
 SPARSE_METADATA = "ragwarden_sparse_encoder"
+RESUME_METADATA = "ragwarden_sparse_resume"  # while the keyword vectors are re-made: the next point
 
 
 def create_collection(client: Any, collection: str, tuning: ServerTuning, dimension: int, sparse: str) -> None:

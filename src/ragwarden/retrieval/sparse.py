@@ -15,8 +15,9 @@ embedded adapter stores.
 
 The stemmer does not split German compounds, so the German vector first sees each compound followed by
 its parts (:mod:`ragwarden.retrieval.compounds`), in chunks and queries alike; English text is left as it
-is. What an index holds depends on that, so each index records :data:`ENCODER_VERSION` and refuses to be
-searched by another (re-index).
+is. What an index holds depends on that, so each index records :data:`ENCODER_VERSION`, and an index made
+by another version has its keyword vectors re-made in place when it is opened
+(:mod:`ragwarden.retrieval.keyword_migration`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ragwarden.core.errors import ConfigurationError
 from ragwarden.retrieval import compounds
 
 #: Sparse vector name → Qdrant BM25 language (stemmer + stop words).
@@ -62,7 +62,7 @@ class Bm25Encoder:
 
     @property
     def version(self) -> str:
-        """Which vectors this encoder makes (an index built by another version must be re-indexed)."""
+        """Which vectors this encoder makes (an index built by another version is migrated when opened)."""
         return ENCODER_VERSION if self._split else UNSPLIT_VERSION
 
     def _bm25(self) -> dict[str, Any]:
@@ -95,14 +95,3 @@ class Bm25Encoder:
             if vec:
                 out[name] = vec
         return out
-
-
-def check_sparse_version(stored: str, current: str, where: str, fresh: str) -> None:
-    """Refuse an index whose keyword vectors another encoder made: its chunks and our queries would be
-    split differently ("Netzwerkdrucker" indexed whole, asked for as "Drucker"), and the search would
-    quietly miss. Nothing is lost: the administrator re-ingests into ``fresh`` and switches over."""
-    if stored != current:
-        raise ConfigurationError(
-            f"{where} holds keyword (BM25) vectors made by encoder {stored!r}, this version makes {current!r} "
-            f"(German compounds are split): re-ingest every source into {fresh}; this index is left as it is"
-        )
