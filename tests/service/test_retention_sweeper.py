@@ -29,7 +29,7 @@ def test_the_sweeper_enforces_retention_while_the_process_serves(tmp_path: Path)
     sessions = SessionStore(ttl=30.0, clock=lambda: now[0])
     sessions.create("6f1c2c8e-1a7b-4a53-9d52-0c1f0f6b9a10", "erika@example.org")
     settings = SimpleNamespace(retention_sweep=0.05, retention_audit=timedelta(days=5).total_seconds(), audit=True,
-                               audit_path=tmp_path / "audit")
+                               retention_audit_queries=None, audit_path=tmp_path / "audit")
     services = SimpleNamespace(settings=settings, audit=AuditLog(chain, PseudonymKeys(tmp_path / "keys")),
                                extras={"answerer": SimpleNamespace(conversations=conversations), "sessions": sessions})
     now[0] = 31.0

@@ -106,6 +106,8 @@ class RetentionSweeper:
                 done = retention(self._services.settings, self._services)
                 if done["audit_files"]:
                     log.warning("retention deleted the audit day files %s", ", ".join(done["audit_files"]))
+                if done["audit_query_files"]:
+                    log.info("retention deleted the query text files %s", ", ".join(done["audit_query_files"]))
             except Exception:  # noqa: BLE001 - the next sweep tries again; the log says why
                 log.exception("enforcing retention failed")
 

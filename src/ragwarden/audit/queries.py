@@ -67,4 +67,6 @@ def _row(record: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
     }
     if "answer" in record:
         row["model"] = record["answer"]["model"]
+    if isinstance(record.get("query"), dict):
+        row["query_id"] = record["query"]["id"]  # its text, while kept, is looked up by the caller
     return row

@@ -59,8 +59,11 @@ def parse_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-def event_body(event: AuditEvent, pseudonym: Callable[[str], str], with_query: bool) -> dict[str, Any]:
-    """The record of ``event``: principals replaced by their pseudonyms, the query only when opted in."""
+def event_body(
+    event: AuditEvent, pseudonym: Callable[[str], str], query: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The record of ``event``: principals replaced by their pseudonyms; of the query, when recorded at all,
+    only the reference to its text kept apart (:mod:`ragwarden.audit.query_texts`)."""
     body: dict[str, Any] = {
         "type": "access",
         "time": timestamp(event.time),
@@ -80,8 +83,8 @@ def event_body(event: AuditEvent, pseudonym: Callable[[str], str], with_query: b
     if event.answer is not None:
         a = event.answer
         body["answer"] = {"model": a.model, "prompt_sha256": a.prompt_sha256, "refused": a.refused}
-    if with_query and event.query is not None:
-        body["query"] = event.query
+    if query is not None:
+        body["query"] = query
     return body
 
 

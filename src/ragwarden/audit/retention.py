@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ragwarden.audit.log import ChainedLog
+from ragwarden.audit.query_texts import QueryTexts
 from ragwarden.audit.records import ANCHOR_FILE, LOCK_FILE, chain_fields, day_of, digest, privacy_body, read_head
 from ragwarden.audit.verify import Anchor, verify_log
 from ragwarden.core.errors import AuditUnavailableError
@@ -46,6 +47,20 @@ def expire(chain: ChainedLog, retention: float, now: datetime | None = None) -> 
         _write_anchor(directory, anchor)
         for path in old:
             path.unlink(missing_ok=True)
+    return [p.name for p in old]
+
+
+def expire_query_texts(chain: ChainedLog, retention: float, now: datetime | None = None) -> list[str]:
+    """Delete the query text day files older than ``retention``; the names deleted. Named in the chain first
+    (a ``query-retention`` record), so that ``verify`` takes the texts as deleted, not removed behind its back;
+    no verify first: the texts must go on time, and their records (with the keyed hashes) stay as evidence."""
+    now = now or datetime.now(UTC)
+    texts = QueryTexts(chain.directory)
+    old = texts.expired(retention, now)
+    if not old:
+        return []
+    chain.append(privacy_body("query-retention", now, {"removed": [p.name for p in old]}), now)
+    texts.remove(old)
     return [p.name for p in old]
 
 

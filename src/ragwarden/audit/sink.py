@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ragwarden.audit.keys import PseudonymKeys
 from ragwarden.audit.log import ChainedLog
+from ragwarden.audit.query_texts import QueryTexts
 from ragwarden.audit.records import event_body
 from ragwarden.core.audit import AuditEvent
 from ragwarden.core.errors import ConfigurationError
@@ -16,15 +17,20 @@ log = logging.getLogger(__name__)
 
 
 class AuditLog:
-    """Writes each event to the chain, callers as pseudonyms, the query only when ``record_queries``."""
+    """Writes each event to the chain, callers as pseudonyms; the query only when ``record_queries``, its text
+    first into the text store (its own retention) and a keyed hash of it into the record."""
 
     def __init__(self, chain: ChainedLog, keys: PseudonymKeys, *, record_queries: bool = False) -> None:
         self.chain = chain
         self.keys = keys
         self.record_queries = record_queries
+        self.texts = QueryTexts(chain.directory, durable=chain.durable)
 
     def record(self, event: AuditEvent) -> None:
-        self.chain.append(event_body(event, self.keys.pseudonym, self.record_queries), event.time)
+        query = None
+        if self.record_queries and event.query is not None:
+            query = self.texts.write(event.time, self.keys.pseudonym(event.principal), event.query)
+        self.chain.append(event_body(event, self.keys.pseudonym, query), event.time)
 
     def close(self) -> None:
         self.keys.close()

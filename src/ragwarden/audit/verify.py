@@ -12,7 +12,9 @@ each kind of tampering looks like, and how it is named:
 - a missing day file: the previous day's checkpoint names the file the chain continues in;
 - a broken checkpoint: its count or last hash disagrees with the day it closes;
 - after retention deleted the oldest days: the chain starts at the anchor (their last checkpoint), and an
-  anchor that no ``retention`` record in the chain confirms is named (someone hiding deleted days).
+  anchor that no ``retention`` record in the chain confirms is named (someone hiding deleted days);
+- a query text (kept apart, :mod:`.query_texts`) edited or removed other than by retention or erasure: its
+  file and line, or the record that names it (:mod:`.query_check`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ragwarden.audit.query_check import QueryCheck
 from ragwarden.audit.records import (
     ANCHOR_FILE,
     GENESIS,
@@ -82,6 +85,7 @@ class _Walk:
     gaps: dict[int, str] = field(default_factory=dict)  # missing seq → where the gap was noticed
     in_order: bool = True
     confirmed: set[tuple[int, str]] = field(default_factory=set)  # anchors named by retention records
+    texts: QueryCheck = field(default_factory=QueryCheck)  # query texts named by records
 
     def line(self, where: str, line: bytes) -> bytes | None:
         """Check one line; returns its hash-bearing bytes when it reads as a record."""
@@ -156,6 +160,7 @@ def verify_log(directory: Path) -> Report:
     _check_head(head, walk, files, continues)
     if anchor is not None and (anchor.seq, anchor.last) not in walk.confirmed:
         report.problems.append(f"{ANCHOR_FILE} is confirmed by no retention record in the chain (days hidden?)")
+    walk.texts.finish(directory, report.problems, report.notes)
     return report
 
 
@@ -211,6 +216,8 @@ def _walk_file(walk: _Walk, path: Path, *, newest: bool, limit: int | None) -> s
                 continue
             if line is not None and line.find(b'"type":"privacy"', 0, 120) > 0:
                 _confirms(walk, line)
+            elif line is not None:
+                walk.texts.record(line, where, name)
             day_records += 1
             day_last = digest(raw[:-1])
     report.records += day_records
@@ -221,6 +228,7 @@ def _walk_file(walk: _Walk, path: Path, *, newest: bool, limit: int | None) -> s
 
 def _confirms(walk: _Walk, line: bytes) -> None:
     body = json.loads(line)
+    walk.texts.privacy(body)
     anchor = body.get("anchor") if body.get("action") == "retention" else None
     if isinstance(anchor, dict):
         walk.confirmed.add((int(anchor.get("seq", -1)), str(anchor.get("last"))))

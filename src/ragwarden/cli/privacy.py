@@ -95,6 +95,7 @@ def _print_report(action: str, r: dict[str, Any]) -> None:
         print(f"  sign-in sessions: {r['sessions']} ended")
         print(f"  audit log: {r['pseudonym_keys']} pseudonym keys destroyed; {r['records_unlinked']} records "
               "kept but no longer linkable to the person")
+        print(f"  audit query texts: {r.get('query_texts', 0)} deleted")
     elif action == "forget-document":
         print(f"forgot {r['document']}: {len(r['doc_ids'])} documents removed from the index and the sync state "
               f"({', '.join(r['doc_ids'])}); {r['conversations_dropped']} conversations that cited them dropped")
@@ -102,7 +103,8 @@ def _print_report(action: str, r: dict[str, Any]) -> None:
             print(f"  tombstone: {stone['source']} {stone['source_uri']} (kept out until it changes at the source)")
     else:
         print(f"retention: {r['conversations_turns']} conversation turns and {r['sessions']} sessions expired; "
-              f"audit day files deleted: {', '.join(r['audit_files']) or 'none'}")
+              f"audit day files deleted: {', '.join(r['audit_files']) or 'none'}; "
+              f"query text day files deleted: {', '.join(r.get('audit_query_files', [])) or 'none'}")
     record = r.get("audit_record")
     if action != "retention":
         print(f"  recorded in the audit log: {record}" if record else "  not recorded: auditing is off")

@@ -215,6 +215,8 @@ class SyncEngine(PermissionSync):
         pending.append(_Pending(doc, chunks, previous.acl if previous is not None else None))
 
     def _write(self, pending: Sequence[_Pending], report: SyncReport) -> None:
+        forgotten = self._state.tombstones.caught(self._source, [p.doc for p in pending])
+        pending = [p for p in pending if p.doc.source_uri not in forgotten]  # forgotten while in flight
         if not pending:
             return
         replaced = [p for p in pending if p.replaces]
@@ -231,12 +233,20 @@ class SyncEngine(PermissionSync):
         if replaced:
             self._index.delete_chunks_from({p.doc.doc_id: len(p.chunks) for p in replaced})
         self._state.commit_documents([(p.doc, len(p.chunks)) for p in pending])
+        self._unwrite_forgotten(pending)
         for p in pending:
             if p.replaces:
                 report.updated += 1
             else:
                 report.added += 1
         report.chunks_written += len(points)
+
+    def _unwrite_forgotten(self, written: Sequence[_Pending]) -> None:
+        """A document forgotten between the check before embedding and the commit goes again: ``forget-document``
+        buries before it deletes, so either it deletes after this write, or its tombstone is seen here."""
+        late = self._state.tombstones.caught(self._source, [p.doc for p in written])
+        if late:
+            self._remove_gone({p.doc.doc_id for p in written if p.doc.source_uri in late}, SyncReport(self._source))
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
         if self._pace is None:

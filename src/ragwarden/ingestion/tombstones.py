@@ -74,6 +74,24 @@ class Tombstones:
             ).fetchone()
         return Tombstone(*row) if row else None
 
+    def caught(self, source: str, docs: Iterable[SourceDocument]) -> set[str]:
+        """The URIs of ``docs`` that have a tombstone now, each stone moved onto the content in hand. Asked by a
+        pass right before and right after it writes documents: ``forget-document`` may land while the pass is
+        in flight, after :meth:`filter` let the item through. Any stone present then was laid during the pass
+        (the filter drops what a stone covers and lifts a stale one), so the document is dropped whatever its
+        content, and the stone now covers that content: the source held it when the document was forgotten.
+        One indexed lookup per document written."""
+        found: set[str] = set()
+        with self._lock, self._db:
+            for doc in docs:
+                moved = self._db.execute(
+                    "UPDATE tombstones SET content_hash = ?, version = ? WHERE source = ? AND source_uri = ?",
+                    (doc.content_hash, doc.version, source, doc.source_uri),
+                ).rowcount
+                if moved:
+                    found.add(doc.source_uri)
+        return found
+
     def all(self, source: str | None = None) -> list[Tombstone]:
         query = "SELECT source, source_uri, doc_id, content_hash, version, at FROM tombstones"
         with self._lock:

@@ -16,6 +16,7 @@ from typing import Any
 from ragwarden.audit.keys import PseudonymKeys
 from ragwarden.audit.queries import what_saw as read_what_saw
 from ragwarden.audit.queries import who_saw as read_who_saw
+from ragwarden.audit.query_texts import QueryTexts
 from ragwarden.audit.sink import AuditLog, AuditOff, open_audit_log
 from ragwarden.audit.verify import Report, verify_log
 from ragwarden.core.errors import InvalidRequestError
@@ -52,6 +53,7 @@ def who_saw(
     doc_ids = {d.doc_id for d in state.find(document)} | {document}
     rows = read_who_saw(settings.audit_path, doc_ids, since)
     _titled(state, rows)
+    _queried(settings, rows)
     if resolve:
         with _keys(settings, sink) as keys:
             names = keys.principals({r["reader"] for r in rows} | {r["caller"] for r in rows})
@@ -69,6 +71,7 @@ def what_saw(
         pseudonym = keys.existing(user)
     rows = read_what_saw(settings.audit_path, pseudonym, since) if pseudonym else []
     _titled(state, rows)
+    _queried(settings, rows)
     return {"user": user, "pseudonym": pseudonym, "since": _iso(since), "seen": rows}
 
 
@@ -79,6 +82,15 @@ def _titled(state: StateStore, rows: list[dict[str, Any]]) -> None:
             found = state.get(row["doc_id"])
             titles[row["doc_id"]] = found.title if found else None  # forgotten or removed: no title
         row["title"] = titles[row["doc_id"]]
+
+
+def _queried(settings: Settings, rows: list[dict[str, Any]]) -> None:
+    """The query text of each row whose record names one, while it is kept (None once retention or erasure
+    deleted it); rows of records made without ``RAGWARDEN_AUDIT_QUERIES`` get no ``query`` at all."""
+    texts = QueryTexts(settings.audit_path).texts({r["query_id"] for r in rows if "query_id" in r})
+    for row in rows:
+        if "query_id" in row:
+            row["query"] = texts.get(row.pop("query_id"))
 
 
 @contextmanager

@@ -21,8 +21,9 @@ from typing import Any
 from ragwarden.audit.keys import PseudonymKeys
 from ragwarden.audit.log import ChainedLog
 from ragwarden.audit.queries import access_records
+from ragwarden.audit.query_texts import QueryTexts
 from ragwarden.audit.records import privacy_body, timestamp
-from ragwarden.audit.retention import expire
+from ragwarden.audit.retention import expire, expire_query_texts
 from ragwarden.audit.sink import AuditLog
 from ragwarden.core.errors import ConfigurationError, InvalidRequestError, NotFoundError
 from ragwarden.core.settings import Settings
@@ -69,6 +70,7 @@ def export(settings: Settings, user: str, services: Any = None, interface: str =
         pseudonyms = {p for p in (keys.existing(p) for p in principals) if p} if keys else set()
     body["audit"]["pseudonyms"] = sorted(pseudonyms)
     body["audit"]["records"] = [_redacted(r, pseudonyms) for r in _records_of(settings, pseudonyms)]
+    body["audit"]["query_texts"] = QueryTexts(settings.audit_path).of(pseudonyms) if pseudonyms else []
     if not pseudonyms:
         body["notes"].append("the audit log holds no key for this person: never seen, or erased before")
     return body
@@ -79,7 +81,8 @@ def erase(settings: Settings, user: str, services: Any = None, interface: str = 
     principals = _principals(user, services)
     report: dict[str, Any] = {"subject": user, "where": "running server" if services is not None else "data directory",
                               "conversations_turns": 0, "sessions": 0, "pseudonym_keys": 0, "records_unlinked": 0,
-                              "notes": []}
+                              "query_texts": 0, "notes": []}
+    erased: list[str] = []
     if services is None:
         report["notes"].append(NO_SERVER)
     else:
@@ -93,9 +96,13 @@ def erase(settings: Settings, user: str, services: Any = None, interface: str = 
         if keys is not None:
             pseudonyms = {p for p in (keys.existing(p) for p in principals) if p}
             report["records_unlinked"] = len(list(_records_of(settings, pseudonyms)))
+            texts = QueryTexts(settings.audit_path)
+            erased = texts.erased_ids(pseudonyms) if pseudonyms else []
+            report["query_texts"] = texts.erase(set(erased))
             report["pseudonym_keys"] = sum(keys.forget(p) for p in principals)
-    facts = {k: report[k] for k in ("conversations_turns", "sessions", "pseudonym_keys", "records_unlinked")}
-    report["audit_record"] = _record(settings, services, "erase", {"interface": interface, **facts})
+    counts = ("conversations_turns", "sessions", "pseudonym_keys", "records_unlinked", "query_texts")
+    facts = {"interface": interface, **{k: report[k] for k in counts}, "query_texts_erased": erased}
+    report["audit_record"] = _record(settings, services, "erase", facts)  # names the texts' ids, so verify knows
     return report
 
 
@@ -122,7 +129,8 @@ def forget_document(services: Any, document: str, interface: str = "cli") -> dic
 
 def retention(settings: Settings, services: Any = None, now: datetime | None = None) -> dict[str, Any]:
     """Enforce the retention settings now: expired turns and sessions, and audit day files past their time."""
-    report: dict[str, Any] = {"conversations_turns": 0, "sessions": 0, "audit_files": [], "notes": []}
+    report: dict[str, Any] = {"conversations_turns": 0, "sessions": 0, "audit_files": [], "audit_query_files": [],
+                              "notes": []}
     if services is None:
         report["notes"].append(NO_SERVER)
     else:
@@ -130,9 +138,15 @@ def retention(settings: Settings, services: Any = None, now: datetime | None = N
         report["conversations_turns"] = store.sweep() if store is not None and hasattr(store, "sweep") else 0
         sessions = services.extras.get("sessions")
         report["sessions"] = sessions.sweep() if sessions is not None else 0
-    if settings.retention_audit and settings.audit:
-        chain = services.audit.chain if services is not None and isinstance(services.audit, AuditLog) else None
-        report["audit_files"] = expire(chain or ChainedLog(settings.audit_path), settings.retention_audit, now)
+    if not settings.audit:
+        return report
+    chain = services.audit.chain if services is not None and isinstance(services.audit, AuditLog) else None
+    chain = chain or ChainedLog(settings.audit_path)
+    # query texts go on their own schedule, never after the records that name them
+    limit = min((r for r in (settings.retention_audit_queries, settings.retention_audit) if r), default=None)
+    report["audit_query_files"] = expire_query_texts(chain, limit, now) if limit else []
+    if settings.retention_audit:
+        report["audit_files"] = expire(chain, settings.retention_audit, now)
     return report
 
 

@@ -2,7 +2,8 @@
 
 Auditing is on by default (an enterprise product must be able to say who saw what); ``RAGWARDEN_AUDIT=off``
 exists for tests and benchmarks and says so in the log at start-up. Query text is not recorded unless
-``RAGWARDEN_AUDIT_QUERIES`` is on: in Germany a works council must agree to it first.
+``RAGWARDEN_AUDIT_QUERIES`` is on: in Germany a works council must agree to it first; its text is then kept
+apart from the chain, for ``RAGWARDEN_RETENTION_AUDIT_QUERIES`` (30 days unless set).
 
 Retention (DSGVO Art. 5(1)(e), storage limitation): how long conversations, sign-in sessions and audit day
 files are kept, as durations like the sources file's (``30d``, ``12h``, ``15m``); unset keeps the defaults
@@ -35,10 +36,19 @@ class AuditFields(BaseModel):
     retention_conversations: float | None = None
     retention_sessions: float | None = None
     retention_audit: float | None = None
+    # RAGWARDEN_RETENTION_AUDIT_QUERIES: the query texts (kept apart from the chain, which holds a keyed hash of
+    # each) go sooner than the records: 30 days unless the works council agreed on another period; empty keeps
+    # them as long as the audit day files. Never longer than RAGWARDEN_RETENTION_AUDIT.
+    retention_audit_queries: float | None = 30 * 86400.0
     retention_sweep: float = 600.0
 
     @field_validator(
-        "retention_conversations", "retention_sessions", "retention_audit", "retention_sweep", mode="before"
+        "retention_conversations",
+        "retention_sessions",
+        "retention_audit",
+        "retention_audit_queries",
+        "retention_sweep",
+        mode="before",
     )
     @classmethod
     def _duration(cls, value: object) -> float | None:
