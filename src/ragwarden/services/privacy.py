@@ -96,13 +96,16 @@ def erase(settings: Settings, user: str, services: Any = None, interface: str = 
         if keys is not None:
             pseudonyms = {p for p in (keys.existing(p) for p in principals) if p}
             report["records_unlinked"] = len(list(_records_of(settings, pseudonyms)))
-            texts = QueryTexts(settings.audit_path)
-            erased = texts.erased_ids(pseudonyms) if pseudonyms else []
-            report["query_texts"] = texts.erase(set(erased))
+            erased = QueryTexts(settings.audit_path).erased_ids(pseudonyms) if pseudonyms else []
+            report["query_texts"] = len(erased)
             report["pseudonym_keys"] = sum(keys.forget(p) for p in principals)
     counts = ("conversations_turns", "sessions", "pseudonym_keys", "records_unlinked", "query_texts")
     facts = {"interface": interface, **{k: report[k] for k in counts}, "query_texts_erased": erased}
-    report["audit_record"] = _record(settings, services, "erase", facts)  # names the texts' ids, so verify knows
+    # The record names the texts' ids *before* they go, so that a crash in between leaves texts that nothing
+    # can link to the person any more (the key is gone), never a deletion that verify would call tampering.
+    report["audit_record"] = _record(settings, services, "erase", facts)
+    if erased:
+        report["query_texts"] = QueryTexts(settings.audit_path).erase(set(erased))
     return report
 
 
