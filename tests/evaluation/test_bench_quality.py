@@ -66,15 +66,15 @@ def test_the_command_line_says_what_is_wrong_and_indexes_nothing(
 
 
 def test_german_questions_find_their_german_pages_on_the_demo_index(demo: Demo) -> None:
-    """On the session's demo index (compound splitting on), in the hybrid ranking: German recall@5 >= 0.95, the
-    issue's target; MRR@10 measured 0.847 against a target of 0.85 (0.79 before splitting; the English-only dense
-    leg costs a few first places that BM25 alone gets, 0.86), so the guard here is 0.83."""
+    """On the session's demo index (compound splitting on), in the hybrid ranking: the issue's targets, German
+    recall@5 >= 0.95 and MRR@10 >= 0.85 (measured 0.986 and 0.860; 0.847 before a German question's English
+    keyword leg counted half in the fusion, 0.79 before splitting)."""
     questions = [q for q in bench_quality.load_questions(GERMAN_SET) if q["lang"] == "de"]
     table = bench_quality.evaluate(demo.services, sorted(demo.directory["users"]), questions)
     hybrid = table[("hybrid", "de")]
     assert hybrid["questions"] == len(questions)
     assert hybrid["recall@5"] >= 0.95, hybrid
-    assert hybrid["mrr@10"] >= 0.83, hybrid
+    assert hybrid["mrr@10"] >= 0.85, hybrid
 
 
 def test_the_shipped_model_passed_as_model_is_judged_beside_the_default(

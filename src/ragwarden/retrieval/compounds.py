@@ -73,12 +73,25 @@ _lock = threading.Lock()
 _lexicon: frozenset[str] | None = None
 
 
-def is_english(text: str) -> bool:
-    """Whether the text reads as English: more English than German function words (umlauts count German)."""
+def _signals(text: str) -> tuple[int, int]:
+    """German and English function words in ``text`` (umlauts count German)."""
     words = [w.lower() for w in _WORD.findall(text)]
     german = sum(w in _GERMAN for w in words) + sum(text.count(c) for c in "äöüßÄÖÜ")
-    english = sum(w in _ENGLISH for w in words)
+    return german, sum(w in _ENGLISH for w in words)
+
+
+def is_english(text: str) -> bool:
+    """Whether the text reads as English: more English than German function words (umlauts count German)."""
+    german, english = _signals(text)
     return english > german
+
+
+def reads_german(text: str) -> bool:
+    """Whether the text shows it is German: not English by :func:`is_english`, and at least one German
+    function word or umlaut. Unlike splitting, where a text with no signal may as well be German, ranking
+    changes for what this says, so a bare "printer driver" must not count as German."""
+    german, english = _signals(text)
+    return german > 0 and german >= english
 
 
 def lexicon() -> frozenset[str]:

@@ -40,7 +40,7 @@ def shard_config(tuning: EdgeTuning, dimension: int) -> Any:
 
 def query_request(query: FlooredQuery, acl: Any) -> Any:
     """One step searched directly; several prefetched (each with the access filter ``acl``, each under
-    its floor) and fused by RRF."""
+    its floor) and fused by RRF, each weighted as its leg says."""
     import qdrant_edge as q
 
     idf = q.IdfParams(corpus=acl) if query.scoped_idf else None
@@ -70,7 +70,7 @@ def query_request(query: FlooredQuery, acl: Any) -> Any:
     return q.QueryRequest(
         limit=query.limit,
         prefetches=prefetches,
-        query=q.Fusion.Rrf(k=query.rrf_k),  # type: ignore[arg-type]  # the stub omits Fusion.Rrf
+        query=q.Fusion.Rrf(k=query.rrf_k, weights=query.weights),  # type: ignore[arg-type]  # the stub omits Fusion.Rrf
         filter=acl,
         with_payload=query.with_payload,
     )

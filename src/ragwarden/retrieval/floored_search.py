@@ -21,7 +21,7 @@ from typing import Protocol
 from ragwarden.core.models import SearchHit
 from ragwarden.core.ports import SearchMode
 from ragwarden.retrieval.hybrid import Leg, SearchPlan, graph_probe, needs_exact_retry, plan_legs
-from ragwarden.retrieval.sparse import Bm25Encoder
+from ragwarden.retrieval.sparse import Bm25Encoder, fusion_weights
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,12 @@ class FlooredQuery:
     def fused(self) -> bool:
         return len(self.steps) > 1
 
+    @property
+    def weights(self) -> list[float] | None:
+        """Each step's weight in the fusion, in order; None when all count alike (plain RRF)."""
+        weights = [step.leg.weight for step in self.steps]
+        return weights if any(w != 1.0 for w in weights) else None
+
 
 class SearchEngine(Protocol):
     """An adapter's engine, bound to one caller's access filter (and ``where``)."""
@@ -64,9 +70,10 @@ class SearchEngine(Protocol):
 def query_legs(
     encoder: Bm25Encoder, mode: SearchMode, dense: Sequence[float], text: str, dimension: int | None
 ) -> list[Leg]:
-    """The legs of one query: the dense vector and, unless ``mode`` is dense, the BM25 vectors of ``text``."""
+    """The legs of one query: the dense vector and, unless ``mode`` is dense, the BM25 vectors of ``text``,
+    weighted by the language ``text`` reads in."""
     sparse = encoder.query(text) if mode != "dense" else {}
-    return plan_legs(mode, dense, sparse, dimension)
+    return plan_legs(mode, dense, sparse, dimension, fusion_weights(text))
 
 
 def floored_query(

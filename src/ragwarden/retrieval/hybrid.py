@@ -3,7 +3,12 @@
 A query runs as *legs*: the dense vector, and the BM25 vector of each language (see
 :mod:`ragwarden.retrieval.sparse`). One leg is searched directly; several are prefetched (each with
 the caller's ACL filter) and fused by reciprocal rank fusion, filtered once more. RRF fuses ranks, not
-scores, so cosine similarities and BM25 scores need no calibration against each other.
+scores, so cosine similarities and BM25 scores need no calibration against each other. Every leg counts
+alike, but for one exception: for a query that reads German the English BM25 leg counts half
+(:data:`~ragwarden.retrieval.sparse.GERMAN_QUERY_ENGLISH_WEIGHT` says why). Both engines weigh a leg the
+same way, by stretching its ranks: its candidate at (0-based) position p scores 1 / ((p + 1) / w + k - 1)
+instead of 1 / (p + k), so at w = 0.5 its first candidate still counts nearly in full and its tenth as
+another leg's twentieth.
 
 RRF also carries no absolute relevance: every query would fill its page, however unrelated the last
 hits. Hence the *relevance floor*, one per kind of leg: a leg keeps only candidates scoring at least
@@ -24,7 +29,7 @@ deletions; corpus-scoped IDF is computed over live points in both).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ragwarden.core.errors import ConfigurationError, InvalidRequestError
@@ -92,11 +97,12 @@ class SearchPlan:
 
 @dataclass(frozen=True, slots=True)
 class Leg:
-    """One ranked list of a query: a named vector and the query vector for it."""
+    """One ranked list of a query: a named vector, the query vector for it, its weight in the fusion."""
 
     using: str
     dense: tuple[float, ...] = ()
     sparse: SparseVec | None = None
+    weight: float = 1.0
 
 
 def unique_word_idf(visible: int) -> float:
@@ -164,8 +170,10 @@ def plan_legs(
     dense: Sequence[float],
     sparse: dict[str, SparseVec],
     dimension: int | None,
+    weights: Mapping[str, float] | None = None,
 ) -> list[Leg]:
-    """The legs of one query; a BM25 leg whose query vector is empty (stop words only) is skipped."""
+    """The legs of one query; a BM25 leg whose query vector is empty (stop words only) is skipped.
+    ``weights`` gives a BM25 leg its weight in the fusion (see :func:`~ragwarden.retrieval.sparse.fusion_weights`)."""
     legs: list[Leg] = []
     if mode in ("hybrid", "dense"):
         vector = tuple(float(x) for x in dense)
@@ -176,5 +184,6 @@ def plan_legs(
             )
         legs.append(Leg(DENSE, dense=vector))
     if mode in ("hybrid", "sparse"):
-        legs.extend(Leg(name, sparse=vec) for name, vec in sparse.items() if vec)
+        weight = weights or {}
+        legs.extend(Leg(name, sparse=vec, weight=weight.get(name, 1.0)) for name, vec in sparse.items() if vec)
     return legs

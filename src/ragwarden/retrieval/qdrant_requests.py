@@ -66,7 +66,7 @@ def point(chunk: IndexedChunk, dimension: int, encoder: Bm25Encoder) -> Any:
 
 def query_request(query: FlooredQuery, acl: Any) -> dict[str, Any]:
     """``query_points`` arguments for ``query``: one step searched directly; several prefetched (each
-    with the access filter ``acl``, each under its floor) and fused by RRF."""
+    with the access filter ``acl``, each under its floor) and fused by RRF, each weighted as its leg says."""
     from qdrant_client import models as m
 
     idf = m.IdfCorpusParams(corpus=acl) if query.scoped_idf else None
@@ -89,7 +89,7 @@ def query_request(query: FlooredQuery, acl: Any) -> dict[str, Any]:
         )
         for step, (vector, params) in zip(query.steps, [nearest(s.leg) for s in query.steps], strict=True)
     ]
-    return {**common, "prefetch": prefetch, "query": m.RrfQuery(rrf=m.Rrf(k=query.rrf_k))}
+    return {**common, "prefetch": prefetch, "query": m.RrfQuery(rrf=m.Rrf(k=query.rrf_k, weights=query.weights))}
 
 
 class ServerSearch:
