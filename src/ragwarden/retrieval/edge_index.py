@@ -31,7 +31,6 @@ one fold indexes just them.
 
 from __future__ import annotations
 
-import json
 import shutil
 import threading
 from collections.abc import Mapping, Sequence
@@ -42,15 +41,14 @@ from typing import Any
 from ragwarden.core.errors import ConfigurationError, IndexUnavailableError, InvalidRequestError
 from ragwarden.core.models import AccessControl, IndexedChunk, Scope, SearchFilter, SearchHit
 from ragwarden.core.ports import SearchMode
-from ragwarden.retrieval import edge_requests, filters, keyword_migration
+from ragwarden.retrieval import edge_meta, edge_requests, filters, keyword_migration
 from ragwarden.retrieval.floored_search import floored_query, floored_search, query_legs
 from ragwarden.retrieval.hybrid import SearchPlan, plan_legs, should_query, should_scroll
 from ragwarden.retrieval.index_tuning import EdgeTuning
 from ragwarden.retrieval.keyword_migration import PointId
-from ragwarden.retrieval.sparse import UNSPLIT_VERSION, Bm25Encoder
+from ragwarden.retrieval.sparse import Bm25Encoder
 
-META_FILE = "ragwarden-index.json"
-FORMAT = 1
+META_FILE = edge_meta.META_FILE
 
 
 class QdrantEdgeIndex:
@@ -75,7 +73,7 @@ class QdrantEdgeIndex:
         self._unfolded = 0  # points written since the last fold (or since opening)
         self._unfolded_unknown = False  # opened from disk: what waited before is not counted
         if (self._dir / META_FILE).is_file():
-            self._open(*self._read_meta())
+            self._open(*edge_meta.read_meta(self._dir))
 
     @property
     def directory(self) -> Path:
@@ -116,20 +114,7 @@ class QdrantEdgeIndex:
         self._write_meta(self._encoder.version)
 
     def _write_meta(self, sparse: str, resume: PointId | None = None) -> None:
-        meta = {"format": FORMAT, "dimension": self._dimension, "sparse": sparse}
-        tmp = self._dir / (META_FILE + ".tmp")
-        tmp.write_text(json.dumps(meta if resume is None else {**meta, "sparse_resume": resume}))
-        tmp.replace(self._dir / META_FILE)
-
-    def _read_meta(self) -> tuple[int, str, PointId | None]:
-        try:
-            meta = json.loads((self._dir / META_FILE).read_text())
-            if meta.get("format") != FORMAT:
-                raise ConfigurationError(f"{self._dir}: unknown index format {meta.get('format')!r}")
-            dimension, sparse = int(meta["dimension"]), str(meta.get("sparse", UNSPLIT_VERSION))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexUnavailableError(f"cannot read {self._dir / META_FILE}: {exc}") from exc
-        return dimension, sparse, meta.get("sparse_resume")
+        edge_meta.write_meta(self._dir, self._dimension, sparse, resume)
 
     def _open(self, dimension: int, sparse: str, resume: PointId | None) -> None:
         import qdrant_edge as q
