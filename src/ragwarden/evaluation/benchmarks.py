@@ -18,6 +18,7 @@ from ragwarden.evaluation import (
     bench_sharepoint,
     bench_smb,
     bench_teams,
+    bench_throughput,
 )
 
 Main = Callable[[list[str] | None], int]
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, Main] = {
     "teams": bench_teams.main,
     "sharepoint": bench_sharepoint.main,
     "audit": bench_audit.main,
+    "throughput": bench_throughput.main,
 }
 
 

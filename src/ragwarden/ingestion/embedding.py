@@ -137,14 +137,24 @@ class SentenceTransformerEmbedder:
 
         with self._lock, torch.inference_mode():
             torch.set_num_threads(self.threads)
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                convert_to_numpy=True,
-                normalize_embeddings=False,
-                show_progress_bar=False,
-            )
+            if len(texts) <= self.batch_size:
+                vectors = self._forward(list(texts))
+            else:
+                vectors = self._model.encode(
+                    list(texts),
+                    batch_size=self.batch_size,
+                    convert_to_numpy=True,
+                    normalize_embeddings=False,
+                    show_progress_bar=False,
+                )
         return _unit_rows(vectors)
+
+    def _forward(self, texts: list[str]) -> Any:
+        """One batch through the model directly: what ``encode`` does for a batch that fits, without its
+        per-call walk over every module (eval mode, device checks; ~1 ms of a ~6 ms query here). The
+        model is in eval mode since it was loaded; the rows are the same (tests/ingestion)."""
+        features = self._model.preprocess(texts)
+        return self._model(dict(features))["sentence_embedding"].float().numpy()
 
 
 def _resolve_precision(precision: Precision) -> Literal["float32", "bfloat16"]:

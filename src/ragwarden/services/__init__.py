@@ -173,7 +173,7 @@ class Services:
     def retriever_in(self, mode: SearchMode) -> Retriever:
         """The choke point searching in another mode (``dense`` or ``sparse`` alone: the quality benchmark
         compares them with hybrid), behind the same gate."""
-        return Retriever(self.index, self.embedder, mode=mode, gate=self.retriever.gate)
+        return Retriever(self.index, self.retriever.embedder, mode=mode, gate=self.retriever.gate)
 
     def index_points(self) -> int:
         """How many points the index holds (for operators: never a search, never shown to anonymous callers)."""
@@ -239,6 +239,17 @@ def build_embedder(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(settings.embedding_model, batch_size=settings.embedding_batch_size)
 
 
+def query_embedder(embedder: Embedder, settings: Settings) -> Embedder:
+    """What the choke point embeds queries with: ``embedder`` behind the query vector cache and the micro-batcher
+    (each off by its setting). Syncs and the extractor keep ``embedder`` itself."""
+    from ragwarden.ingestion.query_embedding import QueryEmbedder
+
+    if settings.query_cache_size == 0 and not settings.query_batching:
+        return embedder
+    window = settings.query_batch_window_ms / 1000
+    return QueryEmbedder(embedder, settings.query_cache_size, settings.query_batching, window)
+
+
 def build_directory(settings: Settings) -> PrincipalResolver:
     """User names resolve through Active Directory when it is configured, else the local YAML.
 
@@ -288,6 +299,8 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     directory = overrides.pop("directory", None) or build_directory(settings)
     index.ensure_collection(embedder.dimension)
     # The choke point withholds every source whose permissions are older than its max_acl_age.
-    retriever = overrides.pop("retriever", None) or Retriever(index, embedder, gate=FreshnessGate(state.sources))
+    retriever = overrides.pop("retriever", None) or Retriever(
+        index, query_embedder(embedder, settings), gate=FreshnessGate(state.sources)
+    )
     audit = overrides.pop("audit", None) or build_audit(settings)
     return Services(settings, index, embedder, state, directory, retriever, extras=overrides, audit=audit)

@@ -99,6 +99,12 @@ class Settings(BaseSettings, GenerationFields, ADFields, TeamsFields, AuditField
     search_sparse_floor: float | None = Field(default=SPARSE_FLOOR, ge=0.0)
     embedding_model: str | None = None  # a sentence-transformers model path; default: the shipped one
     embedding_batch_size: int = Field(default=64, ge=1, le=4096)
+    # Query vectors of the search box (ragwarden.ingestion.query_embedding): an LRU by query text (0: off),
+    # concurrent queries in one forward pass (batch window in ms; "off" embeds each query alone).
+    query_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
+    query_batching: bool = True
+    query_batch_window_ms: float = Field(default=0.0, ge=0.0, le=20.0)
+    search_threads: int = Field(default=4, ge=0, le=64)  # /v1/search's own threads; 0: Starlette's shared pool
     chunk_tokens: int = Field(default=200, ge=32, le=2048)
     chunk_overlap: int = Field(default=20, ge=0, le=512)
     max_file_size_mb: float = Field(default=50.0, gt=0)
