@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, seed, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from ragwarden.testing.microsoft.entra import FakeMicrosoft
@@ -35,7 +35,7 @@ from tests.sharepoint.property_machine import SharePointMachine, Tally
 from tests.sharepoint.property_world import GROUPS, SITE_GROUPS, Shape
 
 SETTINGS = settings(max_examples=int(os.environ.get("RAGWARDEN_SP_PROPERTY_EXAMPLES", "25")), stateful_step_count=12,
-                    deadline=None, database=None,
+                    deadline=None, database=None, phases=[p for p in Phase if p is not Phase.explain],
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
 
 
