@@ -208,13 +208,6 @@ class Services:
             close_audit()
 
 
-def build_audit(settings: Settings) -> AuditSink:
-    """The audit log of ``settings`` (on by default), or "off" when RAGWARDEN_AUDIT=off."""
-    from ragwarden.services.audit import build_audit as build
-
-    return build(settings)
-
-
 def build_index(settings: Settings) -> VectorIndex:
     from ragwarden.retrieval.hybrid import SearchPlan
 
@@ -302,5 +295,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     retriever = overrides.pop("retriever", None) or Retriever(
         index, query_embedder(embedder, settings), gate=FreshnessGate(state.sources)
     )
+    from ragwarden.services.audit import build_audit  # the audit log (on by default), or "off"
+
     audit = overrides.pop("audit", None) or build_audit(settings)
     return Services(settings, index, embedder, state, directory, retriever, extras=overrides, audit=audit)
