@@ -54,6 +54,9 @@ def full(client: ServerClient, now: float) -> State:
     return state
 
 
+MAX_CHANGES = 200_000  # more changes than this since the last run: a full read is cheaper anyway
+
+
 def incremental(client: ServerClient, state: State) -> int:
     """Apply the changes since ``state.token`` to ``state``; returns how many there were."""
     changes: list[dict[str, Any]] = []
@@ -62,7 +65,12 @@ def incremental(client: ServerClient, state: State) -> int:
         if not page:
             break
         changes += page
-        state.token = str(page[-1]["ChangeToken"]["StringValue"])
+        token = str(page[-1]["ChangeToken"]["StringValue"])
+        if token == state.token or len(changes) > MAX_CHANGES:
+            # A server that answers the same changes again (or an endless log) would keep this loop, and its
+            # memory, growing for ever: read the whole site instead, which deletes nothing until it is done.
+            raise NeedsFullRun(f"getChanges did not move past change token {token!r} ({len(changes)} changes)")
+        state.token = token
     relisted: set[str] = set()  # libraries looked up again in this run: once each
     for change in changes:
         _apply(client, state, change, relisted)
