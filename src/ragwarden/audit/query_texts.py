@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ragwarden.audit.records import timestamp
+from ragwarden.audit.records import replace_synced, timestamp
 from ragwarden.core.errors import AuditUnavailableError
 
 QUERY_DIR = "queries"
@@ -113,7 +113,7 @@ class QueryTexts:
             for path in self.files():
                 kept, dropped = _without(path, ids)
                 if dropped:
-                    _replace(path, b"".join(kept))
+                    replace_synced(path, b"".join(kept))
                     gone += dropped
         return gone
 
@@ -144,18 +144,6 @@ def _without(path: Path, ids: set[str]) -> tuple[list[bytes], int]:
             else:
                 kept.append(raw)
     return kept, dropped
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Written to a temporary file, synced and renamed over ``path``: the old text is not left half-deleted."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 class _Flock:

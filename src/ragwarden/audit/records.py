@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -116,3 +117,16 @@ def read_head(directory: Path) -> dict[str, Any] | None:
     except ValueError as exc:
         raise ValueError(f"{path} is not readable: {exc}") from exc
     return head
+
+
+def replace_synced(path: Path, data: bytes) -> None:
+    """``path`` replaced whole by ``data``: written to a temporary file beside it, synced, renamed over it, so a
+    crash leaves the old content or the new, never half of either."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)

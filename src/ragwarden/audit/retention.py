@@ -22,7 +22,16 @@ from typing import Any
 
 from ragwarden.audit.log import ChainedLog
 from ragwarden.audit.query_texts import QueryTexts
-from ragwarden.audit.records import ANCHOR_FILE, LOCK_FILE, chain_fields, day_of, digest, privacy_body, read_head
+from ragwarden.audit.records import (
+    ANCHOR_FILE,
+    LOCK_FILE,
+    chain_fields,
+    day_of,
+    digest,
+    privacy_body,
+    read_head,
+    replace_synced,
+)
 from ragwarden.audit.verify import Anchor, verify_log
 from ragwarden.core.errors import AuditUnavailableError
 
@@ -88,15 +97,7 @@ def _anchor_after(path: Path) -> Anchor:
 
 def _write_anchor(directory: Path, anchor: Anchor) -> None:
     """Written whole (a temporary file renamed over it, both synced) before any day file goes."""
-    tmp = directory / f".{ANCHOR_FILE}.tmp"
-    data = json.dumps(anchor.as_dict()).encode("ascii")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, directory / ANCHOR_FILE)
+    replace_synced(directory / ANCHOR_FILE, json.dumps(anchor.as_dict()).encode("ascii"))
     dir_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
