@@ -58,13 +58,7 @@ def build_channel_app(control: Any) -> Any:
 
     @app.post("/jobs")
     async def submit(request: Request) -> JSONResponse:
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise InvalidRequestError("expected a JSON object")
-        job = await anyio.to_thread.run_sync(control.submit, body)
+        job = await anyio.to_thread.run_sync(control.submit, await _json_object(request))
         return JSONResponse(job, status_code=202)
 
     @app.get("/jobs/{job_id}")
@@ -80,13 +74,7 @@ def build_channel_app(control: Any) -> Any:
 
     @app.post("/privacy")
     async def privacy(request: Request) -> JSONResponse:
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise InvalidRequestError("expected a JSON object")
-        return JSONResponse(await anyio.to_thread.run_sync(control.privacy, body))
+        return JSONResponse(await anyio.to_thread.run_sync(control.privacy, await _json_object(request)))
 
     return app
 
@@ -186,3 +174,14 @@ class ChannelClient:
             if job["state"] in ("done", "failed"):
                 return job
             time.sleep(poll)
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    """The request's body as a JSON object, or a 400."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise InvalidRequestError("expected a JSON object")
+    return body
