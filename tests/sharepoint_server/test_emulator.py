@@ -1,7 +1,7 @@
 """The SharePoint Server emulator itself, over HTTPS with NTLM: it signs a connection in only with the right
 password *and* channel bindings, keeps it signed in, pages items by ID under the list view threshold, answers
-``getChanges`` by the query's flags, refuses a token older than its change log, and its oracle follows
-SharePoint's inheritance and read rules."""
+``getChanges`` by the query's flags, refuses a token older than its change log, refuses a folder moved below itself,
+and its oracle follows SharePoint's inheritance and read rules."""
 
 from __future__ import annotations
 
@@ -106,3 +106,17 @@ def test_the_oracle_follows_the_nearest_unique_scope_the_read_bit_and_nested_gro
     assert can_read(world, alice, file) and not can_read(world, bob, file)
     world.restore_inheritance(folder)
     assert not can_read(world, alice, file)
+
+
+def test_a_folder_cannot_be_moved_into_itself_or_below_itself() -> None:
+    """As SharePoint refuses it; a world that allowed it had a parent cycle, and every URL built from it looped
+    until memory ran out (two CI runs of 2026-12-05)."""
+    world = World()
+    library = world.add_library("Dokumente")
+    outer = world.add_folder(library, "Außen")
+    inner = world.add_folder(outer, "Innen")
+    for target in (outer, inner):
+        with pytest.raises(ValueError, match="into itself"):
+            world.move(outer, target)
+    world.move(inner, library)
+    assert world.url_of(inner).endswith("/Dokumente/Innen")

@@ -215,7 +215,10 @@ class World:
             self._log(4, node=key)
 
     def move(self, key: str, parent: str) -> None:
+        """Moves an item (a folder with everything below it); SharePoint refuses a folder moved into itself."""
         with self.lock:
+            if key in self.ancestors(parent):
+                raise ValueError(f"cannot move {self.nodes[key].name!r} into itself or a folder below it")
             self.nodes[key].parent = parent
             self._log(6, node=key)
 
