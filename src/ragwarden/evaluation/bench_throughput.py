@@ -36,6 +36,7 @@ CONFIGS: dict[str, dict[str, str]] = {
     "8 threads": {"RAGWARDEN_SEARCH_THREADS": "8"},
     "cache only": {"RAGWARDEN_QUERY_BATCHING": "false"},
     "batching only": {"RAGWARDEN_QUERY_CACHE_SIZE": "0"},
+    "audit off": {"RAGWARDEN_AUDIT": "off"},
 }
 
 
