@@ -67,6 +67,25 @@ def test_a_withheld_source_is_absent_from_search_documents_and_facets(index: Vec
     assert index.facet(STAFF, "source", where=fresh_only) == {"share-a": 2}
 
 
+def test_facets_follow_every_write_at_once(index: VectorIndex) -> None:
+    """Asked again and again with one scope (a person typing), facets must still change with each write: the
+    Edge adapter keeps them per scope until the next write, and a revoked grant must not leave a source's name."""
+    index.upsert(doc("a", 2) + doc("h", 3, source="share-c", allow="group:hr"))
+    assert index.facet(STAFF, "source") == {"share-a": 2}
+    assert index.facet(STAFF, "source") == {"share-a": 2}  # asked twice: the same
+    index.restamp_acl(["h"], AccessControl(allow=frozenset({"group:staff"})))
+    assert index.facet(STAFF, "source") == {"share-a": 2, "share-c": 3}
+    index.restamp_acl(["h"], AccessControl(allow=frozenset({"group:hr"})))
+    assert index.facet(STAFF, "source") == {"share-a": 2}
+    index.delete_chunks_from({"a": 1})
+    assert index.facet(STAFF, "source") == {"share-a": 1}
+    index.upsert(doc("b", 2, source="share-b"))
+    assert index.facet(STAFF, "source") == {"share-a": 1, "share-b": 2}
+    index.delete_documents(["a", "b"])
+    assert index.facet(STAFF, "source") == {}
+    assert index.facet(HR, "source") == {"share-c": 3}
+
+
 # -- the surplus of a rewrite -------------------------------------------------------------------------
 
 

@@ -42,6 +42,7 @@ from ragwarden.core.errors import ConfigurationError, IndexUnavailableError, Inv
 from ragwarden.core.models import AccessControl, IndexedChunk, Scope, SearchFilter, SearchHit
 from ragwarden.core.ports import SearchMode
 from ragwarden.retrieval import edge_meta, edge_requests, filters, keyword_migration
+from ragwarden.retrieval.facet_cache import FacetCache, WatchedShard, facet_key
 from ragwarden.retrieval.floored_search import floored_query, floored_search, query_legs
 from ragwarden.retrieval.hybrid import SearchPlan, plan_legs, should_query, should_scroll
 from ragwarden.retrieval.index_tuning import EdgeTuning
@@ -67,7 +68,8 @@ class QdrantEdgeIndex:
         self._plan = plan or SearchPlan()
         self._tuning = tuning or EdgeTuning()
         self._encoder = encoder or Bm25Encoder()
-        self._shard: Any = None
+        self._shard: Any = None  # a WatchedShard: every write clears the facet cache
+        self._facets = FacetCache()
         self._dimension: int | None = None
         self._lock = threading.Lock()
         self._unfolded = 0  # points written since the last fold (or since opening)
@@ -110,7 +112,7 @@ class QdrantEdgeIndex:
         shard_dir.mkdir(parents=True)
         shard = q.EdgeShard.create(str(shard_dir), edge_requests.shard_config(self._tuning, dimension))
         edge_requests.create_payload_indexes(shard)
-        self._shard, self._dimension = shard, dimension
+        self._shard, self._dimension = WatchedShard(shard, self._facets), dimension
         self._write_meta(self._encoder.version)
 
     def _write_meta(self, sparse: str, resume: PointId | None = None) -> None:
@@ -120,8 +122,9 @@ class QdrantEdgeIndex:
         import qdrant_edge as q
 
         try:
-            self._shard = q.EdgeShard.load(
-                str(self._dir / "shard"), edge_requests.shard_config(self._tuning, dimension)
+            self._shard = WatchedShard(
+                q.EdgeShard.load(str(self._dir / "shard"), edge_requests.shard_config(self._tuning, dimension)),
+                self._facets,
             )
         except Exception as exc:  # noqa: BLE001 - the engine raises plain exceptions
             raise IndexUnavailableError(f"cannot open the index at {self._dir}: {exc}") from exc
@@ -165,6 +168,7 @@ class QdrantEdgeIndex:
             self._shard.flush()
             self._shard.close()
             self._shard = None
+            self._facets.clear()
             self._dimension = None
 
     # -- writes ------------------------------------------------------------------------------------
@@ -279,9 +283,14 @@ class QdrantEdgeIndex:
             return {}
         import qdrant_edge as q
 
-        acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
-        response = self._shard.facet(q.FacetRequest(key, limit=limit, exact=True, filter=acl))
-        return {str(hit.value): int(hit.count) for hit in response.hits}
+        shard = self._shard
+
+        def count() -> dict[str, int]:
+            acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
+            response = shard.facet(q.FacetRequest(key, limit=limit, exact=True, filter=acl))
+            return {str(hit.value): int(hit.count) for hit in response.hits}
+
+        return self._facets.get(facet_key(scope, key, limit, where), count)
 
     def count(self) -> int:
         if self._shard is None:
