@@ -12,7 +12,17 @@ units (:mod:`ragwarden.generation.sentences`, in the chunk's language), and ever
   higher ("Urlaubstage" ~ "Urlaub"): German questions lean on it, since the shipped embedder is English;
 * **rank**: a small prior for the retrieval rank of its chunk;
 * **kind of answer**: a question that asks for an amount, a number or a time ("wie viel", "how many",
-  "bis wann", "when") prefers units that state a number.
+  "bis wann", "when") prefers units that state a number, and more those that state one of the kind asked
+  for (:mod:`ragwarden.generation.answer_types`: "wie schnell" a duration, "wie teuer" money, "wie hoch
+  ... Quote" a share). This bonus orders the quotes; whether anything is quoted is decided without it.
+
+The words are the question's topic: in a German question the finite verb after "wie hoch", "wann", "wo"
+("Wie hoch *lag* die Quote") is left out, as it tells that a value is asked for, not about what. A term
+the unit lacks but its document's title or section heading holds counts half ("RTO: 4 Stunden" in the
+"Backup konzept" answers a question about the backup concept). A table row is a unit with the header
+cell of each column (:mod:`ragwarden.generation.tables`: "RPO: 15 Minuten | RTO: 4 Stunden"): a bare row
+does not say which number is which. A unit holding few of the question's words is still read when it
+states the value asked for (a row names its subject in one cell).
 
 Embedding every unit of six chunks would cost most of a second on two cores, so only the units that
 score best on words and rank (:data:`MAX_EMBEDDED`) are embedded.
@@ -32,9 +42,11 @@ from dataclasses import dataclass
 
 from ragwarden.core.models import SearchHit
 from ragwarden.core.ports import Embedder
+from ragwarden.generation.answer_types import asked_types, question_topic, stated_types
 from ragwarden.generation.language import detect_language
 from ragwarden.generation.relevance import content_terms, numbers, shared_terms
 from ragwarden.generation.sentences import split_sentences
+from ragwarden.generation.tables import is_row, labelled_rows
 from ragwarden.retrieval.sparse import Bm25Encoder
 
 MAX_QUOTES = 3
@@ -53,6 +65,9 @@ MIN_CLOSE = 0.55  # ... or be at least this close in meaning
 MIN_SCORE = 0.40
 MAX_EMBEDDED = 32
 NUMBER_BONUS = 0.12
+TYPE_BONUS = 0.08  # ... and more for a value of the kind it asks for (a duration, an amount)
+TYPED_MIN_WORDS = 0.125  # words enough for a unit that states such a value
+CONTEXT_WEIGHT = 0.5  # a question term held by the unit's title or heading, not by the unit
 W_MEANING, W_WORDS, W_RANK = 0.45, 0.45, 0.10
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _YEAR = re.compile(r"(19|20)\d\d")
@@ -78,6 +93,7 @@ class Quote:
     score: float
     meaning: float
     words: float
+    typed: float = 0.0  # the part of ``score`` for stating a value of the kind asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +102,7 @@ class _Unit:
     hit: SearchHit
     rank: int
     pair: bool = False  # two adjacent sentences
+    row: bool = False  # a table row labelled with its header: a fact, however few its words
 
 
 class Extractor:
@@ -99,9 +116,14 @@ class Extractor:
         units = self._units(hits[:MAX_HITS])
         if not units or not question.strip():
             return []
-        words = self._word_scores(question, [u.text for u in units])
-        wants_number = bool(_ASKS_NUMBER.search(question))
-        bonus = [NUMBER_BONUS if wants_number and _new_numbers(question, u.text) else 0.0 for u in units]
+        words = self._word_scores(question_topic(question), units)
+        wants_number, wanted = bool(_ASKS_NUMBER.search(question)), asked_types(question)
+        own = frozenset(numbers(question))
+        typed = [bool(wanted and wanted & stated_types(u.text, own)) for u in units]
+        bonus = [
+            (NUMBER_BONUS if wants_number and _new_numbers(question, u.text) else 0.0) + TYPE_BONUS * t
+            for u, t in zip(units, typed, strict=True)
+        ]
         first = sorted(
             range(len(units)),
             key=lambda i: W_WORDS * words[i] + W_RANK * (1.0 - units[i].rank / MAX_HITS) + bonus[i],
@@ -113,18 +135,19 @@ class Extractor:
             unit, m, w = units[i], _cosine(vectors[0], vector), words[i]
             prior = 1.0 - unit.rank / MAX_HITS
             score = W_MEANING * max(0.0, m) + W_WORDS * w + W_RANK * prior + bonus[i]
-            if _heading_like(unit.text):
+            if not unit.row and _heading_like(unit.text):
                 score *= SHORT_UNIT_WEIGHT
             if unit.pair:
                 score -= PAIR_COST
-            if w >= MIN_WORDS or m >= MIN_CLOSE:  # the question's words, or close in meaning
-                scored.append(Quote(unit.text, unit.hit, unit.rank, score, m, w))
+            # the question's words, or close in meaning, or some of its words and the value it asks for
+            if w >= MIN_WORDS or m >= MIN_CLOSE or (typed[i] and w >= TYPED_MIN_WORDS):
+                scored.append(Quote(unit.text, unit.hit, unit.rank, score, m, w, TYPE_BONUS * typed[i]))
         if not scored:
             return []
         scored.sort(key=lambda q: q.score, reverse=True)
         best = scored[0]
-        if best.score < MIN_SCORE:
-            return []
+        if max(q.score - q.typed for q in scored) < MIN_SCORE:  # the kind of value orders quotes, it never
+            return []  # makes an answer of what would not be one
         chosen = [best]
         for quote in scored[1:]:
             if len(chosen) >= limit or quote.score < KEEP_RATIO * best.score:
@@ -140,25 +163,34 @@ class Extractor:
         seen: set[str] = set()
         for rank, hit in enumerate(hits):
             language = str(hit.payload.get("language") or detect_language(hit.text) or "en")
+            rows = labelled_rows(hit.text)  # a table row with its column headers ("RTO: 4 Stunden")
             sentences = [s.text.strip() for s in split_sentences(hit.text, language)]
             sentences = [t for t in sentences if len(t) >= MIN_UNIT_CHARS and _TOKEN.search(t)]
             # each sentence, and each with the one after it: the sentence that names the topic is often
             # not the one that holds the fact ("... a customer asks what we store. The answer is due
-            # within a month.")
-            candidates = [*sentences, *(f"{a} {b}" for a, b in zip(sentences, sentences[1:], strict=False))]
-            for text in candidates:
+            # within a month."); a labelled row names its topic itself and is not paired
+            adjacent = zip(sentences, sentences[1:], strict=False)
+            pairs = [f"{a} {b}" for a, b in adjacent if not (is_row(a) or is_row(b))]
+            candidates = [(rows.get(t, t), t in rows, False) for t in sentences] + [(t, False, True) for t in pairs]
+            for text, row, pair in candidates:
                 key = " ".join(_TOKEN.findall(text.lower()))
                 if key in seen or len(text) > MAX_QUOTE_CHARS:
                     continue
                 seen.add(key)
-                units.append(_Unit(text, hit, rank, pair=text not in sentences))
+                units.append(_Unit(text, hit, rank, pair=pair, row=row))
         return units
 
-    def _word_scores(self, question: str, texts: Sequence[str]) -> list[float]:
+    def _word_scores(self, question: str, units: Sequence[_Unit]) -> list[float]:
         """Per unit, the IDF-weighted share of the question's BM25 terms it holds (best language), or
-        the loose compound-aware share where that is higher."""
+        the loose compound-aware share where that is higher.
+
+        A term the unit lacks but its document's title or its section heading holds counts
+        :data:`CONTEXT_WEIGHT` as much: a sentence is read under its heading ("RTO: 4 Stunden" under
+        "Backup konzept 2026" answers a question about the backup concept), as its chunk was indexed."""
+        texts = [u.text for u in units]
         asked = {name: set(vec.indices) for name, vec in self._bm25.query(question).items()}
         held = [{name: set(vec.indices) for name, vec in self._bm25.document(t).items()} for t in texts]
+        context = self._contexts(units)
         scores = [0.0] * len(texts)
         for name, terms in asked.items():
             df = {t: sum(t in h.get(name, ()) for h in held) for t in terms}
@@ -168,13 +200,26 @@ class Extractor:
             if total <= 0:
                 continue
             for i, h in enumerate(held):
-                got = sum(idf.get(t, 0.0) for t in terms & h.get(name, set()))
+                own = terms & h.get(name, set())
+                inherited = (terms & context[i].get(name, set())) - own
+                got = sum(idf[t] for t in own) + CONTEXT_WEIGHT * sum(idf[t] for t in inherited)
                 scores[i] = max(scores[i], got / total)
         loose_terms = content_terms(question)
         if loose_terms:
             for i, text in enumerate(texts):
                 scores[i] = max(scores[i], 0.8 * shared_terms(loose_terms, text) / len(loose_terms))
         return scores
+
+    def _contexts(self, units: Sequence[_Unit]) -> list[dict[str, set[int]]]:
+        """The BM25 terms of each unit's title and section heading (encoded once per hit)."""
+        by_hit: dict[int, dict[str, set[int]]] = {}
+        for unit in units:
+            if unit.rank not in by_hit:
+                payload = unit.hit.payload
+                heading = " ".join(str(payload.get(k) or "") for k in ("title", "section")).strip()
+                encoded = self._bm25.document(heading).items() if heading else ()
+                by_hit[unit.rank] = {name: set(vec.indices) for name, vec in encoded}
+        return [by_hit[unit.rank] for unit in units]
 
 
 def _new_numbers(question: str, text: str) -> set[str]:
