@@ -84,6 +84,8 @@ def event_body(
     if event.answer is not None:
         a = event.answer
         body["answer"] = {"model": a.model, "prompt_sha256": a.prompt_sha256, "refused": a.refused}
+        if a.cached:
+            body["answer"]["cached"] = True
     if query is not None:
         body["query"] = query
     return body

@@ -49,11 +49,15 @@ class SeenDocument:
 @dataclass(frozen=True, slots=True)
 class AnswerFacts:
     """What an auditor needs of an answer without its text: the model, the prompt's hash (None when no
-    model was prompted: extractive quotes, the fixed "not found" reply), and whether it was refused."""
+    model was prompted: extractive quotes, the fixed "not found" reply), and whether it was refused.
+    ``cached``: the text was generated earlier, from the prompt with this hash, and replayed from the answer
+    cache (the same question over the same passages); written only when true, so that the records of fresh
+    answers keep their shape."""
 
     model: str
     prompt_sha256: str | None
     refused: bool
+    cached: bool = False
 
 
 @dataclass(frozen=True, slots=True)

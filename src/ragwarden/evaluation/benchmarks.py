@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from ragwarden.evaluation import (
     bench_answer,
     bench_answer_api,
+    bench_answer_cache,
     bench_answers,
     bench_audit,
     bench_freshness,
@@ -30,6 +31,7 @@ BENCHMARKS: dict[str, Main] = {
     "answers": bench_answers.main,
     "answer": bench_answer.main,
     "answer-api": bench_answer_api.main,
+    "answer-cache": bench_answer_cache.main,
     "page": bench_page.main,
     "identity": bench_identity.main,
     "smb": bench_smb.main,

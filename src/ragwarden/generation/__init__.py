@@ -4,6 +4,7 @@ Entry points: :func:`build_chat_model` and :class:`Answerer` (see :mod:`.answeri
 :class:`GenerationSettings`. Heavy backends (llama.cpp, transformers, ollama) load lazily.
 """
 
+from ragwarden.generation.answer_cache import AnswerCache, answer_cache_for
 from ragwarden.generation.answer_events import AnswerComplete, AnswerEvent, AnswerResult, AnswerToken, Timings
 from ragwarden.generation.answering import Answerer, SearchesDocuments
 from ragwarden.generation.citations import Citation
@@ -14,6 +15,7 @@ from ragwarden.generation.settings import GenerationSettings, build_chat_model, 
 
 __all__ = [
     "NOT_FOUND",
+    "AnswerCache",
     "AnswerComplete",
     "AnswerEvent",
     "AnswerResult",
@@ -28,6 +30,7 @@ __all__ = [
     "Timings",
     "Turn",
     "GenerationSettings",
+    "answer_cache_for",
     "build_chat_model",
     "complete",
     "generation_settings",

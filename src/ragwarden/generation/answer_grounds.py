@@ -21,6 +21,7 @@ class Grounds:
     model: str
     prompt_sha256: str | None
     refused: bool
+    cached: bool = False  # the text is a generated answer replayed from the answer cache
 
 
 def prepended(

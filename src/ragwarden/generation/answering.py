@@ -9,7 +9,9 @@ the same whether nothing exists or nothing is visible, so it cannot hint at a fo
 is written, then one :class:`~ragwarden.generation.answer_events.AnswerComplete` with the citations;
 ``answer`` collects them. Which mode answers, which hits may ground an answer and what the faithfulness
 guard keeps are decided in :mod:`ragwarden.generation.answer_modes`; this module composes them: validate
-and condense the question, retrieve, stream, time the turn and record it in the conversation.
+and condense the question, retrieve, stream, time the turn and record it in the conversation. A generated
+answer the model already gave to the same question over the same passages is replayed from the
+:mod:`~ragwarden.generation.answer_cache` (retrieval still runs, as the caller, every time).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ragwarden.core.audit import AnswerFacts, AuditTrail, prompt_sha256
 from ragwarden.core.errors import ConfigurationError
 from ragwarden.core.models import Scope, SearchHit
 from ragwarden.core.settings.generation import GenerationFields
+from ragwarden.generation.answer_cache import AnswerCache, Generation, KeyParts, answer_key, settings_fingerprint
 from ragwarden.generation.answer_events import AnswerComplete, AnswerEvent, AnswerResult, AnswerToken, Timings
 from ragwarden.generation.answer_grounds import Grounds, prepended
 from ragwarden.generation.answer_modes import quoted_answer, relevant_hits, resolve_mode, supported_sentences
@@ -68,14 +71,16 @@ class Answerer:
         extractor: Extractor | None = None,
         guard: bool = False,
         tiny_model: bool = False,
+        cache: AnswerCache | None = None,
     ) -> None:
         """``guard``: check generated answers against their sources (the composition root turns it on);
-        ``tiny_model``: the model is the shipped SmolLM2-135M, whose answers ``auto`` does not show."""
+        ``tiny_model``: the model is the shipped SmolLM2-135M, whose answers ``auto`` does not show;
+        ``cache``: generated answers kept for the same question over the same passages (answer_cache.py)."""
         self.retriever = retriever
         self.model: Any = model  # None: extractive only
         self.settings: GenerationFields = settings or GenerationSettings()
         s = self.settings
-        self.extractor, self.guard = extractor, guard
+        self.extractor, self.guard, self.cache = extractor, guard, cache
         self.mode = resolve_mode(s, tiny_model and extractor is not None)
         if self.mode == "extractive" and extractor is None:
             raise ConfigurationError("extractive answers need the embedder (no Extractor was given)")
@@ -121,7 +126,7 @@ class Answerer:
         first = next(events)
         if isinstance(first, Grounds):
             if audit is not None:
-                facts = AnswerFacts(first.model, first.prompt_sha256, first.refused)
+                facts = AnswerFacts(first.model, first.prompt_sha256, first.refused, first.cached)
                 audit.record("answer", scope, first.hits, query=turn.question, answer=facts)
             first = next(events)
         return prepended(first, events)
@@ -155,13 +160,14 @@ class Answerer:
     ) -> Generator[AnswerEvent | Grounds, None, None]:
         """The model's answer, streamed; with the guard on, only its supported sentences are kept."""
         sources = self._pack(relevant, turn)
-        few_shot = self.settings.answer_few_shot
-        messages = build_messages(turn.standalone, sources, turn.language, few_shot=few_shot)
-        yield Grounds(tuple(relevant), self.model.model_id, prompt_sha256(messages), False)
+        messages = build_messages(turn.standalone, sources, turn.language, few_shot=self.settings.answer_few_shot)
+        generation = self._generation(turn, relevant, sources, messages)
+        yield Grounds(tuple(relevant), self.model.model_id, generation.prompt_sha256, False, generation.cached)
         t2 = self._clock()
         pieces: list[str] = []
         loop = LoopStop() if self.guard else None
-        first = yield from stream_pieces(self.model, messages, self.settings, self._clock, pieces, loop)
+        first = yield from stream_pieces(generation.model, messages, self.settings, self._clock, pieces, loop)
+        generation.finished(pieces)
         t3 = self._clock()
         timings = Timings(
             retrieve_ms=_ms(t1 - t0),
@@ -224,6 +230,18 @@ class Answerer:
                 stopped_loop=looped,
             )
         )
+
+    def _generation(
+        self, turn: OpenTurn, relevant: list[SearchHit], sources: list[Source], messages: list[Any]
+    ) -> Generation:
+        """The model, or the replay of the answer it gave to the same question over the same passages."""
+        if self.cache is None:
+            return Generation(self.model, prompt_sha256(messages))
+        s, model = self.settings, self.model
+        fingerprint = settings_fingerprint(s, guard=self.guard, mode=self.mode)
+        parts = KeyParts(turn.standalone, turn.language, relevant, sources, model.model_id, model.context_window,
+                         fingerprint)  # fmt: skip
+        return self.cache.generation(answer_key(parts, few_shot=s.answer_few_shot), model, prompt_sha256(messages))
 
     @property
     def _model_name(self) -> str:

@@ -54,7 +54,7 @@ class Services:
         """The answering use case (``ragwarden.generation.Answerer``), built on first use: the local
         model loads only when someone asks a question."""
         if "answerer" not in self.extras:
-            from ragwarden.generation import Answerer, build_chat_model
+            from ragwarden.generation import Answerer, answer_cache_for, build_chat_model
 
             gs = self.settings  # the one settings object, passed down as it is
             injected = self.extras.get("chat_model")
@@ -64,7 +64,7 @@ class Services:
             tiny = injected is None and gs.llm_backend == "embedded" and gs.llm_model_path is None
             extractor = Extractor(self.embedder)
             self.extras["answerer"] = Answerer(
-                self.retriever, model, gs, extractor=extractor, guard=True, tiny_model=tiny
+                self.retriever, model, gs, extractor=extractor, guard=True, tiny_model=tiny, cache=answer_cache_for(gs)
             )
         return self.extras["answerer"]
 

@@ -64,6 +64,13 @@ class GenerationFields(BaseModel):
     answer_per_caller: int = Field(default=2, ge=1, le=1000)
     answer_wait_timeout: float = Field(default=60.0, gt=0, le=3600)
 
+    # Generated answers kept for reuse (0: off), keyed by the question, the exact passages the choke point
+    # returned (ids, text, ACL) and the model's settings, never by the caller (generation/answer_cache.py).
+    # The TTL bounds how long a text made from a document that is gone since stays in memory.
+    answer_cache_size: int = Field(default=1024, ge=0, le=1_000_000)
+    answer_cache_max_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
+    answer_cache_ttl_seconds: float = Field(default=3600.0, gt=0)
+
     conversation_max_turns: int = Field(default=10, ge=1, le=1000)
     conversation_ttl_seconds: float = Field(default=3600.0, gt=0)  # idle conversations expire
     conversation_max_count: int = Field(default=10_000, ge=1)
