@@ -15,7 +15,7 @@ from ragwarden.core.runtime import prepare_process
 #: the names of ``ragwarden bench``'s benchmarks (``ragwarden.evaluation.benchmarks`` runs them; a test keeps
 #: the two lists equal, so the parser need not import every benchmark to show its choices)
 BENCHMARKS = ("retrieval", "ingest", "quality", "answers", "answer", "answer-api", "answer-cache", "page", "identity",
-              "smb", "freshness", "teams", "sharepoint", "audit", "throughput")
+              "smb", "freshness", "teams", "sharepoint", "audit", "throughput", "scale")
 
 
 def _settings(args: argparse.Namespace, **extra: Any) -> Any:

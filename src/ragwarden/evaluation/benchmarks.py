@@ -16,6 +16,7 @@ from ragwarden.evaluation import (
     bench_page,
     bench_quality,
     bench_retrieval,
+    bench_scale,
     bench_sharepoint,
     bench_smb,
     bench_teams,
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Main] = {
     "sharepoint": bench_sharepoint.main,
     "audit": bench_audit.main,
     "throughput": bench_throughput.main,
+    "scale": bench_scale.main,
 }
 
 

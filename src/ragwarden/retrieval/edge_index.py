@@ -242,7 +242,8 @@ class QdrantEdgeIndex:
         if not should_query(scope, limit, mode, self._plan) or self._shard is None:
             return []
         legs = query_legs(self._encoder, mode, dense, text, self._dimension)
-        return floored_search(edge_requests.EdgeSearch(self._shard, scope, where), self._plan, legs, limit, exact)
+        engine = edge_requests.EdgeSearch(self._shard, scope, where, self._tuning)
+        return floored_search(engine, self._plan, legs, limit, exact)
 
     def visible_points(self, scope: Scope, where: SearchFilter | None = None) -> int:
         """How many points ``scope`` (and ``where``) may search: the corpus of its BM25 IDF."""

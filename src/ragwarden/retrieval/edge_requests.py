@@ -27,10 +27,18 @@ def shard_config(tuning: EdgeTuning, dimension: int) -> Any:
     import qdrant_edge as q
 
     t = tuning
+    cold = q.Memory.Cold if t.on_disk else None  # None: the shard keeps what it has (or the default)
+    quantized = None
+    if t.quantization == "int8":  # the int8 copy pinned in RAM: the graph search scores it, not the disk
+        quantized = q.ScalarQuantizationConfig(q.ScalarType.Int8, quantile=0.99, memory=q.Memory.Pinned)
+    hnsw = q.HnswIndexConfig(
+        m=t.m, ef_construct=t.ef_construct, full_scan_threshold=t.full_scan_threshold_kb, memory=cold
+    )
     return q.EdgeConfig(
-        vectors={DENSE: q.EdgeVectorParams(size=dimension, distance=q.Distance.Cosine)},
+        vectors={DENSE: q.EdgeVectorParams(size=dimension, distance=q.Distance.Cosine, memory=cold)},
         sparse_vectors={name: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf) for name in SPARSE_LANGUAGES},
-        hnsw_config=q.HnswIndexConfig(m=t.m, ef_construct=t.ef_construct, full_scan_threshold=t.full_scan_threshold_kb),
+        hnsw_config=hnsw,
+        quantization_config=quantized,
         optimizers=q.EdgeOptimizersConfig(
             indexing_threshold=t.indexing_threshold(dimension), default_segment_number=t.default_segment_number
         ),
@@ -38,16 +46,21 @@ def shard_config(tuning: EdgeTuning, dimension: int) -> Any:
     )
 
 
-def query_request(query: FlooredQuery, acl: Any) -> Any:
+def query_request(query: FlooredQuery, acl: Any, tuning: EdgeTuning | None = None) -> Any:
     """One step searched directly; several prefetched (each with the access filter ``acl``, each under
-    its floor) and fused by RRF, each weighted as its leg says."""
+    its floor) and fused by RRF, each weighted as its leg says. ``tuning``: ACORN and the rescoring's
+    oversampling for the dense leg (see :class:`~ragwarden.retrieval.index_tuning.EdgeTuning`)."""
     import qdrant_edge as q
 
     idf = q.IdfParams(corpus=acl) if query.scoped_idf else None
+    selectivity = tuning.acorn_max_selectivity if tuning is not None else None
+    graph = q.AcornSearchParams(enable=True, max_selectivity=selectivity) if selectivity is not None else None
+    oversampling = tuning.oversampling if tuning is not None else None
+    rescored = q.QuantizationSearchParams(rescore=True, oversampling=oversampling) if oversampling else None
 
     def nearest(leg: Leg) -> tuple[Any, Any]:
         if leg.sparse is None:
-            params = q.SearchParams(hnsw_ef=query.hnsw_ef, exact=query.exact)
+            params = q.SearchParams(hnsw_ef=query.hnsw_ef, exact=query.exact, quantization=rescored, acorn=graph)
             return q.Query.Nearest(list(leg.dense), using=leg.using), params
         vector = q.SparseVector(indices=list(leg.sparse.indices), values=list(leg.sparse.values))
         return q.Query.Nearest(vector, using=leg.using), q.SearchParams(exact=query.exact, idf=idf)
@@ -80,9 +93,12 @@ class EdgeSearch:
     """The floored search's :class:`~ragwarden.retrieval.floored_search.SearchEngine` on one shard,
     bound to the caller's access filter."""
 
-    def __init__(self, shard: Any, scope: Scope, where: SearchFilter | None) -> None:
+    def __init__(
+        self, shard: Any, scope: Scope, where: SearchFilter | None, tuning: EdgeTuning | None = None
+    ) -> None:
         self._shard = shard
         self._acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
+        self._tuning = tuning
 
     def visible_points(self) -> int:
         """Counted exactly; the scoped IDF itself reads as much."""
@@ -91,7 +107,7 @@ class EdgeSearch:
         return int(self._shard.count(q.CountRequest(exact=True, filter=self._acl)))
 
     def run(self, query: FlooredQuery) -> list[SearchHit]:
-        return [hit(p) for p in self._shard.query(query_request(query, self._acl))]
+        return [hit(p) for p in self._shard.query(query_request(query, self._acl, self._tuning))]
 
 
 def point(chunk: IndexedChunk, dimension: int | None, encoder: Bm25Encoder) -> Any:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
+
+Quantization = Literal["int8"] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,21 @@ class EdgeTuning:
     # a few changed documents never cost an HNSW build. Larger: rarer but longer folds (≈ 1 s per
     # 1 000 384-d points on 2 idle cores, every thread waiting) and dearer searches for broad callers.
     settle_budget: int = 8_000
+    # Scalar int8 quantization of the dense vectors: a 4x smaller copy kept in RAM that the graph search
+    # scores, rescored on the originals at the end (``ragwarden bench scale``). None: no copy, as before.
+    quantization: Quantization = None
+    # Original vectors and the HNSW graph left on disk (memory-mapped, paged in as searched) for when RAM
+    # is short; False keeps the engine's default placement. The payload indexes (ACL fields) stay in RAM.
+    on_disk: bool = False
+    # ACORN for filtered graph searches that leave at most this share of the points (None: never, as before).
+    # A filter that leaves a small part of the graph (a caller in many small groups) disconnects it and the
+    # beam stops early; ACORN also walks two hops through filtered-out points, at a higher cost per query.
+    # ``ragwarden bench scale`` (company ACLs, 100k-300k points): recall@10 0.45-0.77 → 0.99-1.0 for the
+    # classes that lose, but 4-15x the CPU per query when applied to every filter.
+    acorn_max_selectivity: float | None = None
+    # With quantization: how many more int8 candidates than asked for are rescored on the original vectors
+    # (2.0: twice the limit). None: the engine's default (the limit itself, so a near tie can slip out).
+    oversampling: float | None = None
 
     def indexing_threshold(self, dimension: int) -> int:
         """Edge's indexing threshold in KB: the settle budget's worth of vectors, never below the
@@ -50,3 +68,8 @@ class ServerTuning:
     ef_construct: int = 100
     full_scan_threshold_kb: int = 10_000
     upsert_batch: int = 256
+    # What the server is asked for at collection creation (None / 1 / False: the server's defaults, as
+    # before): int8 quantization with rescoring, shards to spread over a cluster's nodes, vectors on disk.
+    quantization: Quantization = None
+    shard_number: int | None = None
+    on_disk: bool = False

@@ -33,11 +33,20 @@ def create_collection(client: Any, collection: str, tuning: ServerTuning, dimens
     from qdrant_client import models as m
 
     t = tuning
+    on_disk = True if t.on_disk else None
+    quantized = None
+    if t.quantization == "int8":  # the int8 copy stays in RAM; the server rescores on the originals
+        scalar = m.ScalarQuantizationConfig(type=m.ScalarType.INT8, quantile=0.99, always_ram=True)
+        quantized = m.ScalarQuantization(scalar=scalar)
     client.create_collection(
         collection,
-        vectors_config={DENSE: m.VectorParams(size=dimension, distance=m.Distance.COSINE)},
+        vectors_config={DENSE: m.VectorParams(size=dimension, distance=m.Distance.COSINE, on_disk=on_disk)},
         sparse_vectors_config={name: m.SparseVectorParams(modifier=m.Modifier.IDF) for name in SPARSE_LANGUAGES},
-        hnsw_config=m.HnswConfigDiff(m=t.m, ef_construct=t.ef_construct, full_scan_threshold=t.full_scan_threshold_kb),
+        hnsw_config=m.HnswConfigDiff(
+            m=t.m, ef_construct=t.ef_construct, full_scan_threshold=t.full_scan_threshold_kb, on_disk=on_disk
+        ),
+        quantization_config=quantized,
+        shard_number=t.shard_number,
         metadata={SPARSE_METADATA: sparse},
     )
     with warnings.catch_warnings():  # local mode warns that its indexes are no-ops
