@@ -29,8 +29,10 @@ from ragwarden.testing.live_server import PROXY_SECRET, LiveServer
 CONFIGS: dict[str, dict[str, str]] = {
     "levers on": {},
     "levers off": {
-        "RAGWARDEN_QUERY_CACHE_SIZE": "0", "RAGWARDEN_QUERY_BATCHING": "false", "RAGWARDEN_SEARCH_THREADS": "0"
+        "RAGWARDEN_QUERY_CACHE_SIZE": "0", "RAGWARDEN_QUERY_BATCHING": "false", "RAGWARDEN_SEARCH_THREADS": "0",
+        "RAGWARDEN_QUERY_BACKEND": "torch",
     },
+    "torch queries": {"RAGWARDEN_QUERY_BACKEND": "torch"},
     "shared pool": {"RAGWARDEN_SEARCH_THREADS": "0"},
     "2 threads": {"RAGWARDEN_SEARCH_THREADS": "2"},
     "8 threads": {"RAGWARDEN_SEARCH_THREADS": "8"},
@@ -114,7 +116,7 @@ def report(results: dict[str, list[Level]]) -> str:
 
 
 def embedding_costs(repeats: int = 50) -> str:
-    """ms per query through ``encode`` and through the direct pass, at batch 1, 8 and 32 (medians)."""
+    """ms per query through ``encode``, the direct pass and ONNX Runtime, at batch 1, 8 and 32 (medians)."""
     import torch
 
     from ragwarden.core.runtime import prepare_process
@@ -129,13 +131,17 @@ def embedding_costs(repeats: int = 50) -> str:
         with torch.inference_mode():
             embedder.model.encode(texts, batch_size=64, normalize_embeddings=False, show_progress_bar=False)
 
+    from ragwarden.ingestion.onnx_query import onnx_query_model
+
+    fast = onnx_query_model(embedder, None, embedder.threads)
     lines = [f"query embedding ({embedder.precision}, {embedder.threads} threads): ms per query, median of {repeats}"]
-    lines.append(f"{'batch':>5} {'encode':>8} {'direct':>8}")
+    lines.append(f"{'batch':>5} {'encode':>8} {'direct':>8} {'onnx':>8} {'direct/onnx':>12}")
     for size in (1, 8, 32):
         texts = [faq[i % len(faq)] for i in range(size)]
         cost = [_median_ms(lambda t=texts: encode(t), repeats) / size]
         cost.append(_median_ms(lambda t=texts: embedder.embed_batch(t), repeats) / size)
-        lines.append(f"{size:5d} {cost[0]:8.2f} {cost[1]:8.2f}")
+        cost.append(_median_ms(lambda t=texts: fast.embed_batch(t), repeats) / size if fast else float("nan"))
+        lines.append(f"{size:5d} {cost[0]:8.2f} {cost[1]:8.2f} {cost[2]:8.2f} {cost[1] / cost[2]:11.2f}x")
     return "\n".join(lines)
 
 

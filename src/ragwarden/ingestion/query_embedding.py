@@ -137,10 +137,21 @@ class QueryEmbedder:
     with several texts goes straight through. Anything else (``threads``, ``replica``, ``model``) is the
     wrapped embedder's."""
 
-    def __init__(self, inner: Embedder, cache_size: int = 4096, batching: bool = True, window: float = 0.0) -> None:
+    def __init__(
+        self,
+        inner: Embedder,
+        cache_size: int = 4096,
+        batching: bool = True,
+        window: float = 0.0,
+        fast: Any = None,
+    ) -> None:
         self.inner = inner
+        # ``fast``: the same model on a quicker runtime for single queries (ragwarden.ingestion.onnx_query),
+        # checked to give the same vectors before it is handed over; None: ``inner`` embeds them too.
+        self.fast = fast
+        self._single: BatchFn = fast.embed_batch if fast is not None else inner.embed_batch
         self.cache = QueryVectorCache(cache_size) if cache_size > 0 else None
-        self.batcher = MicroBatcher(inner.embed_batch, window) if batching else None
+        self.batcher = MicroBatcher(self._single, window) if batching else None
 
     @property
     def model_id(self) -> str:
@@ -156,7 +167,7 @@ class QueryEmbedder:
         key = normalise(texts[0])
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
             return [hit]
-        vector = self.batcher.embed(key) if self.batcher is not None else self.inner.embed_batch([key])[0]
+        vector = self.batcher.embed(key) if self.batcher is not None else self._single([key])[0]
         if self.cache is not None:
             self.cache.put(key, vector)
         return [vector]

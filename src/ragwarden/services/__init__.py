@@ -237,10 +237,14 @@ def query_embedder(embedder: Embedder, settings: Settings) -> Embedder:
     (each off by its setting). Syncs and the extractor keep ``embedder`` itself."""
     from ragwarden.ingestion.query_embedding import QueryEmbedder
 
-    if settings.query_cache_size == 0 and not settings.query_batching:
-        return embedder
+    fast = None
+    float32 = getattr(embedder, "precision", None) == "float32"
+    if settings.query_backend == "onnx" or (settings.query_backend == "auto" and float32):
+        from ragwarden.ingestion.onnx_query import onnx_query_model
+
+        fast = onnx_query_model(embedder, settings.cache_dir, getattr(embedder, "threads", 2))
     window = settings.query_batch_window_ms / 1000
-    return QueryEmbedder(embedder, settings.query_cache_size, settings.query_batching, window)
+    return QueryEmbedder(embedder, settings.query_cache_size, settings.query_batching, window, fast=fast)
 
 
 def build_directory(settings: Settings) -> PrincipalResolver:

@@ -104,6 +104,12 @@ class Settings(BaseSettings, GenerationFields, ADFields, TeamsFields, AuditField
     query_cache_size: int = Field(default=4096, ge=0, le=1_000_000)
     query_batching: bool = True
     query_batch_window_ms: float = Field(default=0.0, ge=0.0, le=20.0)
+    # What embeds a query: "onnx" (ONNX Runtime, the same model exported once into cache_dir, used only when
+    # its vectors match PyTorch's; see ragwarden.ingestion.onnx_query), "torch", or "auto": ONNX beside a float32
+    # embedder (4x faster at batch 1, the same vectors), PyTorch beside a bfloat16 one (already fast, and float32
+    # queries against bfloat16 documents moved a held-out question). Documents: always PyTorch.
+    query_backend: Literal["auto", "onnx", "torch"] = "auto"
+    cache_dir: Path | None = None  # derived files such as the ONNX export; default ~/.cache/ragwarden
     search_threads: int = Field(default=4, ge=0, le=64)  # /v1/search's own threads; 0: Starlette's shared pool
     chunk_tokens: int = Field(default=200, ge=32, le=2048)
     chunk_overlap: int = Field(default=20, ge=0, le=512)
