@@ -282,15 +282,8 @@ class QdrantEdgeIndex:
             raise InvalidRequestError(f"no facet on {key!r}; facets: {', '.join(sorted(filters.FACET_FIELDS))}")
         if not should_scroll(scope, limit) or self._shard is None:
             return {}
-        import qdrant_edge as q
-
         shard = self._shard
-
-        def count() -> dict[str, int]:
-            acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
-            response = shard.facet(q.FacetRequest(key, limit=limit, exact=True, filter=acl))
-            return {str(hit.value): int(hit.count) for hit in response.hits}
-
+        count = lambda: edge_requests.facet_counts(shard, scope, key, limit, where)  # noqa: E731 - on a miss
         return self._facets.get(facet_key(scope, key, limit, where), count)
 
     def count(self) -> int:

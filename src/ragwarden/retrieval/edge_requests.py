@@ -110,6 +110,15 @@ class EdgeSearch:
         return [hit(p) for p in self._shard.query(query_request(query, self._acl, self._tuning))]
 
 
+def facet_counts(shard: Any, scope: Scope, key: str, limit: int, where: SearchFilter | None) -> dict[str, int]:
+    """The values of ``key`` among the points ``scope`` may see (and ``where`` narrows to), counted exactly."""
+    import qdrant_edge as q
+
+    acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
+    response = shard.facet(q.FacetRequest(key, limit=limit, exact=True, filter=acl))
+    return {str(hit.value): int(hit.count) for hit in response.hits}
+
+
 def point(chunk: IndexedChunk, dimension: int | None, encoder: Bm25Encoder) -> Any:
     """A chunk as an Edge point: dense vector, one BM25 vector per language, payload (ACL checked)."""
     import qdrant_edge as q
