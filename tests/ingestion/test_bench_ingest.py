@@ -33,10 +33,20 @@ def test_a_tiny_benchmark_run_reports_both_sides(tmp_path, capsys) -> None:
     (tmp_path / "a.md").write_text(documents.MARKDOWN)
     (tmp_path / "b.docx").write_bytes(documents.docx_bytes())
     argv = ["--corpus", str(tmp_path), "--synthetic-docs", "2", "--synthetic-words", "300",
-            "--repeat", "1", "--workers", "1", "--json"]
+            "--repeat", "1", "--workers", "1", "--product-workers", "1,2", "--json"]
+    (tmp_path / ".acl.json").write_text('{"allow": ["everyone"]}')  # the product path indexes only what has an ACL
     assert bench_ingest.main(argv) == 0
     results = json.loads(capsys.readouterr().out)["results"]
     assert [r["documents"] for r in results] == [2, 2]
     for r in results:
         assert r["chunks_ours"] > 0 and r["chunks_llama_index"] > 0
         assert r["ours_chunks_per_s"] > 0 and r["llama_index_chunks_per_s"] > 0
+        # `ragwarden ingest` in-process and with two parse workers: the same chunks, written into the index
+        assert [p["workers"] for p in r["product"]] == [1, 2]
+        assert r["product"][0]["chunks"] == r["product"][1]["chunks"] > 0
+        assert all(p["chunks_per_s"] > 0 and p["ratio"] > 0 for p in r["product"])
+
+
+def test_worker_counts_are_checked_before_anything_runs() -> None:
+    with pytest.raises(SystemExit):
+        bench_ingest.main(["--product-workers", "two", "--synthetic-docs", "0"])

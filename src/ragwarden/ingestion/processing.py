@@ -1,4 +1,9 @@
-"""One document's bytes to chunks that carry its ACL: parse, split, stamp."""
+"""One document's bytes to chunks that carry its ACL: parse, split, stamp.
+
+:class:`ProcessorSpec` is the same processor as a recipe: a :class:`Chunker` holds a tokenizer and closures, which
+do not travel to another process; these few values do, so a parse worker
+(:mod:`ragwarden.ingestion.parse_pool`) builds its own processor, equal to the parent's.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +37,19 @@ class DocumentProcessor:
             )
             for i, piece in enumerate(pieces)
         ]
+
+
+@dataclass(frozen=True)
+class ProcessorSpec:
+    """What a :class:`DocumentProcessor` is built from; calling it builds one (in whichever process calls)."""
+
+    chunk_tokens: int
+    overlap: int
+    model: str | None
+    max_bytes: int
+
+    def __call__(self) -> DocumentProcessor:
+        return DocumentProcessor(Chunker(self.chunk_tokens, self.overlap, model=self.model), self.max_bytes)
 
 
 def document_metadata(doc: SourceDocument) -> dict[str, object]:

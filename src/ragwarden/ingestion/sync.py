@@ -2,7 +2,9 @@
 
 Per document: unchanged content and ACL → skipped; ACL-only change → payload re-stamped, no
 re-embedding; new or changed content → parsed, chunked, embedded (batched across documents) and
-written; gone from the source → removed. A document whose ACL or content can no longer be read is
+written; gone from the source → removed. Parsing runs in worker processes when the engine is given a
+:class:`~ragwarden.ingestion.parse_pool.ParsePool`, several documents in flight (:mod:`~.parse_window`), written
+in scan order all the same. A document whose ACL or content can no longer be read is
 removed too: what cannot be checked is not shown (fail closed).
 
 This module is the content pass (:meth:`SyncEngine.sync`); the permission-only pass and the index writes both
@@ -16,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -24,6 +27,8 @@ from ragwarden.core.errors import ItemError, RagwardenError
 from ragwarden.core.models import AccessControl, Chunk, FailedItem, IndexedChunk, SourceDocument
 from ragwarden.core.paths import outermost_paths
 from ragwarden.core.ports import Connector, Embedder, VectorIndex
+from ragwarden.ingestion.parse_pool import ParsePool
+from ragwarden.ingestion.parse_window import DoneFeed, InFlight
 from ragwarden.ingestion.permission_sync import FLUSH_SECONDS, Held, PermissionSync
 from ragwarden.ingestion.state import DocumentState, StateStore
 from ragwarden.ingestion.sync_report import SyncReport
@@ -64,6 +69,18 @@ class _Pending:
         return self.previous_acl is not None
 
 
+@dataclass
+class _Pass:
+    """What one content pass carries from item to item."""
+
+    report: SyncReport
+    flight: InFlight[_Pending]
+    done: DoneFeed[SourceDocument | FailedItem]
+    pending: list[_Pending] = dataclasses.field(default_factory=list)  # parsed, waiting for the embedder
+    seen: set[str] = dataclasses.field(default_factory=set)
+    failed_uris: set[str] = dataclasses.field(default_factory=set)
+
+
 class SyncEngine(PermissionSync):
     """The content sync (:meth:`sync`), with the permission-only pass (:meth:`sync_acls`) it extends."""
 
@@ -81,6 +98,8 @@ class SyncEngine(PermissionSync):
         pace: Callable[[], int] | None = None,
         principals: Emittable | None = None,
         flush_seconds: float = FLUSH_SECONDS,
+        parse_pool: ParsePool | None = None,
+        max_in_flight: int | None = None,
     ) -> None:
         super().__init__(
             index, state, batch_chunks=batch_chunks, settle=settle, principals=principals, flush_seconds=flush_seconds
@@ -88,6 +107,8 @@ class SyncEngine(PermissionSync):
         self._embedder = embedder
         self._make_chunks = make_chunks
         self._progress = progress
+        self._parse_pool, self._max_in_flight = parse_pool, max_in_flight
+        self.peak_in_flight = (0, 0)  # documents and bytes the last pass held in flight at most
         # A serving process passes ``pace``: it waits while searches are in flight and says how many chunks
         # to embed next (few while searches come in, since a query's embedding waits for the slice under
         # way; many when quiet), so a long sync does not hold the cores and the model a search needs.
@@ -111,8 +132,6 @@ class SyncEngine(PermissionSync):
         else:
             within, items = None, connector.scan()
         items = self._state.tombstones.filter(connector.source, items, complete=within is None)
-        if self._progress is not None:
-            items = self._progress(items)
         seen, failed_uris = self._index_items(connector, items, known, report)
         self._remove_gone(set(known) - seen, report)
         if within is None:  # a scoped pass saw too little to say which failures are over
@@ -130,29 +149,36 @@ class SyncEngine(PermissionSync):
     ) -> tuple[set[str], set[str]]:
         """Each item of the scan into the index (``known``: what the index holds of this scan's scope);
         returns the ids of the documents seen and the URIs of the items that failed."""
-        seen: set[str] = set()
-        failed_uris: set[str] = set()
         restamps: dict[str, AccessControl] = {}
         versions: list[tuple[str, str]] = []
-        pending: list[_Pending] = []
+        flight: InFlight[_Pending] = InFlight(self._parse_pool, self._make_chunks, max_docs=self._max_in_flight)
+        run = _Pass(report, flight, DoneFeed(self._progress))
         held = Held(self._batch_chunks, self._flush_seconds)
-        for item in items:
-            if self._pace is not None:
-                # Scanning, parsing and chunking hold the interpreter (parsers and tokenizers keep it for
-                # a whole native call): the next document is taken up between searches, not during one.
-                self._pace()
-            doc = self._sort(connector.source, item, known, report, failed_uris, seen, restamps, versions)
-            if doc is not None:
-                self._prepare(connector, doc, known.get(doc.doc_id), pending, report, failed_uris, seen)
-            if held.due(len(restamps) + sum(p.previous_acl not in (None, p.doc.acl) for p in pending)):
-                self._restamp_now(restamps, pending, report)
-            if sum(len(p.chunks) for p in pending) >= self._batch_chunks:
-                self._write(pending, report)
-                pending = []
-        self._write(pending, report)
+        try:
+            for item in items:
+                if self._pace is not None:
+                    # Scanning, parsing and chunking hold the interpreter (parsers and tokenizers keep it for
+                    # a whole native call): the next document is taken up between searches, not during one.
+                    self._pace()
+                doc = self._sort(connector.source, item, known, report, run.failed_uris, run.seen, restamps, versions)
+                if doc is None:
+                    run.done.done([item])
+                else:
+                    self._collect(flight.room_for(doc.size), run)
+                    self._prepare(connector, doc, known.get(doc.doc_id), run)
+                self._collect(flight.finished(), run)
+                waiting = [*run.pending, *flight.entries()]
+                if held.due(len(restamps) + sum(p.previous_acl not in (None, p.doc.acl) for p in waiting)):
+                    self._restamp_now(restamps, waiting, report)
+            self._collect(flight.drain(), run)
+            self._write_pending(run, 0)
+        finally:
+            flight.cancel()
+            self.peak_in_flight = (flight.peak_docs, flight.peak_bytes)
         self._restamp(restamps, report)
         self._state.commit_versions(versions)
-        return seen, failed_uris
+        run.done.finish()
+        return run.seen, run.failed_uris
 
     def _sort(
         self,
@@ -196,23 +222,37 @@ class SyncEngine(PermissionSync):
         for p in changed:
             p.previous_acl = p.doc.acl
 
-    def _prepare(
-        self,
-        connector: Connector,
-        doc: SourceDocument,
-        previous: DocumentState | None,
-        pending: list[_Pending],
-        report: SyncReport,
-        failed_uris: set[str],
-        seen: set[str],
-    ) -> None:
+    def _prepare(self, connector: Connector, doc: SourceDocument, previous: DocumentState | None, run: _Pass) -> None:
+        """Read ``doc`` and hand it to the parsers; its chunks come back in :meth:`_collect`."""
         try:
-            chunks = self._make_chunks(doc, connector.read(doc))
+            data = connector.read(doc)
         except (ItemError, RagwardenError, OSError) as exc:
-            reason = str(exc) or type(exc).__name__
-            self._fail(connector.source, FailedItem(doc.source_uri, reason, "content"), report, failed_uris, seen)
+            self._fail_content(doc, exc, run)
             return
-        pending.append(_Pending(doc, chunks, previous.acl if previous is not None else None))
+        run.flight.add(_Pending(doc, [], previous.acl if previous is not None else None), doc, data)
+
+    def _collect(self, finished: Iterable[tuple[_Pending, Future[list[Chunk]]]], run: _Pass) -> None:
+        """Parsed documents, in scan order, into the batch the embedder takes next (written once full)."""
+        for entry, future in finished:
+            try:
+                entry.chunks = future.result()
+            except (ItemError, RagwardenError, OSError) as exc:
+                self._fail_content(entry.doc, exc, run)
+                continue
+            run.pending.append(entry)
+            self._write_pending(run, self._batch_chunks)
+
+    def _fail_content(self, doc: SourceDocument, exc: BaseException, run: _Pass) -> None:
+        failed = FailedItem(doc.source_uri, str(exc) or type(exc).__name__, "content")
+        self._fail(self._source, failed, run.report, run.failed_uris, run.seen)
+        run.done.done([failed])
+
+    def _write_pending(self, run: _Pass, at_least: int) -> None:
+        """Write the batch once it holds ``at_least`` chunks (0: whatever it holds)."""
+        if sum(len(p.chunks) for p in run.pending) >= at_least:
+            self._write(run.pending, run.report)
+            run.done.done([p.doc for p in run.pending])
+            run.pending = []
 
     def _write(self, pending: Sequence[_Pending], report: SyncReport) -> None:
         forgotten = self._state.tombstones.caught(self._source, [p.doc for p in pending])

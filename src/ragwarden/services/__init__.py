@@ -71,15 +71,22 @@ class Services:
     def processor(self) -> Any:
         """Parse and chunk (``ragwarden.ingestion.processing.DocumentProcessor``), built once."""
         if "processor" not in self.extras:
-            from ragwarden.ingestion.chunking import Chunker
-            from ragwarden.ingestion.processing import DocumentProcessor
-
-            self.extras["processor"] = DocumentProcessor(
-                # The embedder's own tokenizer sets the chunk budget.
-                Chunker(self.settings.chunk_tokens, self.settings.chunk_overlap, model=self.settings.embedding_model),
-                self.max_file_bytes,
-            )
+            self.extras["processor"] = self.processor_spec()()
         return self.extras["processor"]
+
+    def processor_spec(self) -> Any:
+        """What the processor is built from (``ProcessorSpec``), here and in each parse worker."""
+        from ragwarden.ingestion.processing import ProcessorSpec
+
+        s = self.settings  # the embedder's own tokenizer sets the chunk budget
+        return ProcessorSpec(s.chunk_tokens, s.chunk_overlap, s.embedding_model, self.max_file_bytes)
+
+    def parse_pool(self) -> Any:
+        """The process's parse workers (``RAGWARDEN_PARSE_WORKERS``), or None: parse in this process."""
+        from ragwarden.ingestion.parse_pool import shared_pool
+
+        nice, workers = int(self.extras.get("sync_nice", 0)), self.settings.parse_workers
+        return self.extras.get("parse_pool") or shared_pool(self.processor_spec(), workers, nice=nice)
 
     def engine(self, progress: Progress | None = None) -> SyncEngine:
         return SyncEngine(
@@ -92,6 +99,7 @@ class Services:
             settle=self.extras.get("settle"),
             pace=self.extras.get("pace"),
             principals=self.principals(),
+            parse_pool=self.parse_pool(),
         )
 
     def principals(self) -> Emittable:
@@ -126,14 +134,17 @@ class Services:
             return embedder
 
     def warm_up_syncs(self) -> None:
-        """Load what the first sync would: the parsers, the chunker's tokenizer and the sync's model (not
-        the directory: a pass asks it afresh), and the German dictionary of compound splitting (~1.5 s), which
-        the first German chunk or query would otherwise wait for."""
+        """Load what the first sync would: the parsers (in the parse workers, if any), the chunker's tokenizer and
+        the sync's model (not the directory: a pass asks it afresh), and the German dictionary of compound splitting
+        (~1.5 s), which the first German chunk or query would otherwise wait for."""
         from ragwarden.ingestion.partitioners import warm_up
         from ragwarden.retrieval import compounds
 
         try:
-            warm_up()
+            if (pool := self.parse_pool()) is not None:
+                pool.start()  # the workers load the parsers (and their import side effects), not this process
+            else:
+                warm_up()
             self.processor()
             self.sync_embedder()
             compounds.lexicon()

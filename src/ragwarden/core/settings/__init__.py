@@ -114,7 +114,7 @@ class Settings(BaseSettings, GenerationFields, ADFields, TeamsFields, AuditField
     chunk_tokens: int = Field(default=200, ge=32, le=2048)
     chunk_overlap: int = Field(default=20, ge=0, le=512)
     max_file_size_mb: float = Field(default=50.0, gt=0)
-    parse_workers: int = Field(default=2, ge=1, le=64)
+    parse_workers: int = Field(default=2, ge=0, le=64)  # parsing processes of a sync (0 or 1: in this process)
 
     # --- the service: sources kept in sync while serving ------------------------------------------
     sources_file: Path | None = None  # the sources YAML; without it, the sources `ingest` recorded
