@@ -1,6 +1,7 @@
 """The Connector contract, once per adapter and fake: the local folder (sidecars in a temporary folder), the
 SMB share (the session's real Samba file server, NTFS ACLs set with ``smbcacls``), SharePoint Online (the
-SharePoint emulator over HTTPS, ``tests/sharepoint/contract_world.py``) and the in-memory fake."""
+SharePoint emulator over HTTPS, ``tests/sharepoint/contract_world.py``), SharePoint Server on premises (its
+emulator over HTTPS with NTLM, ``tests/sharepoint_server/contract_world.py``) and the in-memory fake."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from ragwarden.testing.microsoft.entra import FakeMicrosoft
 from tests.fixtures.samba import PASSWORD, SERVICE_USER
 from tests.fixtures.smb import FULL, INHERIT, READ, SHARE, SmbServer
 from tests.sharepoint.contract_world import SharePointContractWorld
+from tests.sharepoint_server.contract_world import SharePointServerContractWorld
 
 SIDECAR = ".acl.json"
 
@@ -237,5 +239,13 @@ class TestSharePointConnector(ConnectorContract):
     @pytest.fixture
     def world(self, sharepoint_authority: FakeMicrosoft, tmp_path: Path) -> Iterator[ConnectorWorld]:
         w = SharePointContractWorld(sharepoint_authority, tmp_path)
+        yield w
+        w.stop()
+
+
+class TestSharePointServerConnector(ConnectorContract):
+    @pytest.fixture
+    def world(self, tmp_path: Path) -> Iterator[ConnectorWorld]:
+        w = SharePointServerContractWorld(tmp_path)
         yield w
         w.stop()

@@ -5,11 +5,15 @@ The real adapter is the session's ``real_embedder`` (all-MiniLM-L6-v2 from its w
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ragwarden.core.ports import Embedder
 from ragwarden.evaluation.relevance_floor import CachedEmbedder
 from ragwarden.ingestion.embedding import SentenceTransformerEmbedder
+from ragwarden.ingestion.onnx_query import onnx_query_model
+from ragwarden.ingestion.query_embedding import QueryEmbedder
 from ragwarden.testing.contracts.embedder import EmbedderContract
 from ragwarden.testing.fakes.concepts import ConceptEmbedder
 from ragwarden.testing.fakes.embedding import CountingEmbedder, HashingEmbedder
@@ -65,3 +69,20 @@ class TestCachedEmbedder(EmbedderContract):
     @pytest.fixture
     def embedder(self, real_embedder: SentenceTransformerEmbedder) -> Embedder:
         return CachedEmbedder(real_embedder)
+
+
+class TestQueryEmbedderOnOnnxRuntime(EmbedderContract):
+    """What the choke point embeds queries with, on its fastest path: the query vector cache and the batcher in
+    front of the shipped model exported to ONNX Runtime (``RAGWARDEN_QUERY_BACKEND=onnx``)."""
+
+    min_cosine = TestSentenceTransformerEmbedder.min_cosine
+
+    @pytest.fixture(scope="class")
+    def fast(self, real_embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory) -> Any:
+        fast = onnx_query_model(real_embedder, tmp_path_factory.mktemp("onnx"), 1)  # exported once for the class
+        assert fast is not None
+        return fast
+
+    @pytest.fixture
+    def embedder(self, real_embedder: SentenceTransformerEmbedder, fast: Any) -> Embedder:
+        return QueryEmbedder(real_embedder, 64, True, fast=fast)

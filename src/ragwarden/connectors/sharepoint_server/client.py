@@ -92,6 +92,10 @@ class ServerClient:
         url = f"{self.site_url}/_api/web/GetFileByServerRelativePath(decodedurl='{literal}')/$value"
         with self.http.stream("GET", url) as response:
             self.requests += 1
+            if response.status_code in (403, 404):  # this file only (access denied, gone since the listing)
+                response.read()
+                status = response.status_code
+                raise ItemError(f"{server_relative_url}: SharePoint answered {status}: {_message(response)}")
             if response.status_code != 200:
                 response.read()
                 self._json(response, url, missing_ok=False)

@@ -3,7 +3,8 @@
 A test module subclasses :class:`ConnectorContract` once per connector and provides a ``world`` fixture: a
 :class:`ConnectorWorld`, i.e. a fresh, empty place the connector reads from (a folder, a share, a dict) that
 the tests fill and change. Paths are root-relative with ``/`` separators, and a document's
-:attr:`~ragwarden.core.models.SourceDocument.path` is the path the world created it at::
+:attr:`~ragwarden.core.models.SourceDocument.path` is the path the world created it at, after the world's
+optional ``path_prefix`` (what the source puts in front of every path, e.g. a SharePoint library's title)::
 
     class TestMyConnector(ConnectorContract):
         @pytest.fixture
@@ -61,14 +62,22 @@ class ConnectorWorld(Protocol):
         listing, metadata and ACL still can. It must really block reads: the contract checks that."""
 
 
-def documents(connector: Connector) -> dict[str, SourceDocument]:
-    """The scan's documents by path; a failed item here fails the test."""
+def documents(connector: Connector, world: ConnectorWorld | None = None) -> dict[str, SourceDocument]:
+    """The scan's documents by path (without the world's ``path_prefix``); a failed item here fails the test."""
     items = list(connector.scan())
     failed = [i for i in items if isinstance(i, FailedItem)]
     assert not failed, f"unexpected failed items: {failed}"
-    docs = {d.path: d for d in items if isinstance(d, SourceDocument)}
+    docs = {_in_world(d.path, world): d for d in items if isinstance(d, SourceDocument)}
     assert len(docs) == len(items), f"two documents share a path, or an item is neither: {items}"
     return docs
+
+
+def _in_world(path: str, world: ConnectorWorld | None) -> str:
+    """``path`` as the world created it: a source that puts a prefix in front of every path (a SharePoint
+    library's title) names it in ``path_prefix``, and it must be there."""
+    prefix = getattr(world, "path_prefix", "")
+    assert path.startswith(prefix), f"{path!r} lacks the source's prefix {prefix!r}"
+    return path[len(prefix) :]
 
 
 def acl_items(connector: Connector) -> tuple[dict[str, tuple[AccessControl, str | None]], list[FailedItem]]:
@@ -109,7 +118,7 @@ class ConnectorContract:
         one, two = self._acls(world)
         world.create("a.txt", TEXT, one)
         world.create("sub/b.bin", BINARY, two)
-        docs = documents(world.connector())
+        docs = documents(world.connector(), world)
         assert set(docs) == {"a.txt", "sub/b.bin"}
         assert docs["a.txt"].acl == world.reported_acl(one)
         assert docs["sub/b.bin"].acl == world.reported_acl(two)
@@ -120,17 +129,17 @@ class ConnectorContract:
         for path in ("a.txt", "sub/a.txt", "sub/deeper/a.txt"):
             world.create(path, TEXT, one)
         connector = world.connector()
-        ids = {p: d.doc_id for p, d in documents(connector).items()}
+        ids = {p: d.doc_id for p, d in documents(connector, world).items()}
         assert len(set(ids.values())) == 3, "the same id for different paths"
-        assert {p: d.doc_id for p, d in documents(connector).items()} == ids
-        assert {p: d.doc_id for p, d in documents(world.connector()).items()} == ids
+        assert {p: d.doc_id for p, d in documents(connector, world).items()} == ids
+        assert {p: d.doc_id for p, d in documents(world.connector(), world).items()} == ids
 
     def test_read_returns_the_files_bytes(self, world: ConnectorWorld) -> None:
         one, two = self._acls(world)
         world.create("a.txt", TEXT, one)
         world.create("sub/b.bin", BINARY, two)
         connector = world.connector()
-        docs = documents(connector)
+        docs = documents(connector, world)
         assert connector.read(docs["a.txt"]) == TEXT
         assert connector.read(docs["sub/b.bin"]) == BINARY
 
@@ -139,18 +148,18 @@ class ConnectorContract:
         world.create("a.txt", TEXT, one)
         world.create("b.txt", TEXT, one)
         connector = world.connector()
-        gone = documents(connector)["b.txt"].doc_id
+        gone = documents(connector, world)["b.txt"].doc_id
         world.delete("b.txt")
-        assert set(documents(connector)) == {"a.txt"}
+        assert set(documents(connector, world)) == {"a.txt"}
         assert gone not in acl_items(connector)[0]
 
     def test_a_content_change_moves_the_content_hash_and_keeps_the_acl(self, world: ConnectorWorld) -> None:
         one, _ = self._acls(world)
         world.create("a.txt", b"version one", one)
         connector = world.connector()
-        before = documents(connector)["a.txt"]
+        before = documents(connector, world)["a.txt"]
         world.rewrite("a.txt", b"version two")  # the same size: a size alone must not decide
-        after = documents(connector)["a.txt"]
+        after = documents(connector, world)["a.txt"]
         assert after.doc_id == before.doc_id
         assert after.content_hash != before.content_hash
         if before.version or after.version:
@@ -162,9 +171,9 @@ class ConnectorContract:
         one, two = self._acls(world)
         world.create("a.txt", TEXT, one)
         connector = world.connector()
-        before = documents(connector)["a.txt"]
+        before = documents(connector, world)["a.txt"]
         world.set_acl("a.txt", two)
-        after = documents(connector)["a.txt"]
+        after = documents(connector, world)["a.txt"]
         assert after.acl == world.reported_acl(two) != before.acl
         assert after.content_hash == before.content_hash
         assert acl_items(world.connector())[0][after.doc_id][0] == world.reported_acl(two)
@@ -177,7 +186,7 @@ class ConnectorContract:
         connector = world.connector()
         acls, failed = acl_items(connector)
         assert not failed
-        _agrees(documents(connector), acls)
+        _agrees(documents(connector, world), acls)
 
     def test_scan_acls_reads_no_content(self, world: ConnectorWorld) -> None:
         """With every file's content unreadable, the permission-only pass still yields every document
@@ -186,7 +195,7 @@ class ConnectorContract:
         world.create("a.txt", TEXT, one)
         world.create("sub/b.bin", BINARY, two)
         connector = world.connector()
-        docs = documents(connector)
+        docs = documents(connector, world)
         with world.content_unreadable():
             acls, failed = acl_items(connector)
             with pytest.raises(ItemError):
@@ -203,7 +212,7 @@ class ConnectorContract:
         connector = world.connector()
         items = list(connector.scan())
         failed = [i for i in items if isinstance(i, FailedItem)]
-        docs = {d.path: d for d in items if isinstance(d, SourceDocument)}
+        docs = {_in_world(d.path, world): d for d in items if isinstance(d, SourceDocument)}
         assert len(failed) == 1 and failed[0].reason, items
         assert set(docs) == {"1-good.txt", "sub/2-good.txt"}
         acls, acl_failed = acl_items(connector)
@@ -216,6 +225,6 @@ class ConnectorContract:
         connector = world.connector()
         source = connector.source
         assert source and source == world.connector().source
-        assert [d.source for d in documents(connector).values()] == [source]
+        assert [d.source for d in documents(connector, world).values()] == [source]
         assert connector.source == source  # a scan does not change it
 

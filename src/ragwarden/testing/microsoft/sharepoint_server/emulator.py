@@ -36,6 +36,7 @@ class Switches:
     latency: float = 0.0
     unreadable_roles: str | None = None
     fail_items: int = 0  # the next N item listings answer 503 (a run failing half-way)
+    refuse_files: bool = False  # every file's content answers 403 while listings and permissions still answer
 
 
 class SharePointServerEmulator:

@@ -156,6 +156,8 @@ def _members(em: SharePointServerEmulator, p: dict[str, Any], q: dict[str, str])
 
 def _file(em: SharePointServerEmulator, p: dict[str, Any], q: dict[str, str]) -> Answer | bytes:
     url = p["url"].replace("''", "'")
+    if em.switches.refuse_files:
+        return 403, _error("-2147024891, System.UnauthorizedAccessException", "Access denied.")
     for key, node in em.world.nodes.items():
         if key.startswith("item:") and not node.folder and not node.deleted and em.world.url_of(key) == url:
             return node.content
