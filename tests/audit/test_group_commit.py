@@ -87,3 +87,45 @@ def test_a_record_stamped_before_the_open_day_goes_into_the_open_day(tmp_path: P
     assert late in {digest(line) for line in (tmp_path / "audit" / day_file(day2)).read_bytes().splitlines()}
     report = verify_log(tmp_path / "audit")
     assert report.intact and report.records == 3 and len(report.checkpoints) == 1, report.problems
+
+
+def test_an_unforeseen_error_while_another_thread_writes_fails_every_waiting_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer's own call raises what went wrong; callers whose records it had taken raise too, and none of
+    them returns as if its record were in the log."""
+    chain = ChainedLog(tmp_path / "audit", durable=False)
+    chain.append({"event": "search"})  # the log exists
+    taken = threading.Event()
+    real_write = ChainedLog._write
+
+    def broken_write(self: ChainedLog, *args: Any) -> Any:
+        taken.wait(5)  # the followers are queued by now
+        time.sleep(0.2)
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(ChainedLog, "_write", broken_write)
+    outcomes: list[str] = []
+
+    def write(n: int) -> None:
+        try:
+            chain.append({"event": "search", "n": n})
+            outcomes.append("returned")
+        except AuditUnavailableError:
+            outcomes.append("unavailable")
+        except RuntimeError:
+            outcomes.append("the bug")
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    threads[0].start()
+    time.sleep(0.1)
+    for t in threads[1:]:
+        t.start()
+    time.sleep(0.1)
+    taken.set()
+    for t in threads:
+        t.join()
+    assert "returned" not in outcomes and len(outcomes) == 4, outcomes
+    monkeypatch.setattr(ChainedLog, "_write", real_write)
+    report = verify_log(tmp_path / "audit")
+    assert report.intact and report.records == 1, report.problems

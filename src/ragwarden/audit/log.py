@@ -67,6 +67,13 @@ class _Ticket:
     error: AuditUnavailableError | None = field(default=None, repr=False)
 
 
+def _fail(batch: list[_Ticket], error: AuditUnavailableError) -> None:
+    """Every ticket of ``batch`` not yet written ends with ``error``: its caller raises, never returns."""
+    for ticket in batch:
+        if not ticket.done:
+            ticket.error, ticket.done = error, True
+
+
 class _Unencodable(Exception):
     """Body number ``index`` of a write is not JSON (nothing was written)."""
 
@@ -125,9 +132,10 @@ class ChainedLog:
             finally:
                 os.close(lock)  # releases the flock
         except AuditUnavailableError as exc:
-            for ticket in batch:
-                if not ticket.done:
-                    ticket.error, ticket.done = exc, True
+            _fail(batch, exc)
+        except BaseException as exc:  # unforeseen (an OSError outside the write, a bug): nobody may think it written
+            _fail(batch, AuditUnavailableError(f"the audit log cannot be written: {exc}"))
+            raise
 
     def _commit_day(self, head: Head, pending: list[_Ticket]) -> Head:
         """The leading tickets of ``pending`` that fall on one day, written together. A ticket stamped
