@@ -12,12 +12,9 @@ import statistics
 import tempfile
 from typing import Any
 
+from ragwarden.evaluation.percentiles import p95 as _p95
+
 STAGES = ("resolve_ms", "retrieve_ms", "prompt_ms", "first_token_ms", "total_ms")
-
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def measure(client: Any, headers: dict[str, str], questions: list[str], repeats: int) -> dict[str, list[float]]:

@@ -19,12 +19,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ragwarden.evaluation.percentiles import p95 as _p95
+
 TARGET_RATIO = 1.2
-
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def search_overhead(services: Any, searches: int) -> dict[str, Any]:

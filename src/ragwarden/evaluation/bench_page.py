@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ragwarden.evaluation.percentiles import p95 as _p95
+
 CHROMIUM = Path("/usr/bin/chromium")
 # No network beyond the page's own server: nothing phones home, nothing updates itself.
 CHROMIUM_ARGS = [
@@ -163,11 +165,6 @@ def run(
         return type_queries(page, plan, delay_ms, progress)
     finally:
         context.close()
-
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def report(samples: list[Sample], delay_ms: float) -> tuple[str, bool]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,17 +25,12 @@ from typing import Any
 
 from ragwarden.core.models import AccessControl, AccessScope
 from ragwarden.evaluation.bench_retrieval_data import CHUNKS_PER_DOC, Dataset, cache_path, open_cached_edge
+from ragwarden.evaluation.percentiles import median_p95 as _percentiles
 from ragwarden.retrieval.edge_index import QdrantEdgeIndex
 from ragwarden.retrieval.retriever import Retriever
 
 Queries = list[tuple[AccessScope, list[float]]]
 Say = Callable[[str], None]
-
-
-def _percentiles(ms: list[float]) -> tuple[float, float]:
-    ordered = sorted(ms)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return statistics.median(ordered), p95
 
 
 @dataclass(frozen=True)

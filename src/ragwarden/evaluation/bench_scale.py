@@ -39,6 +39,7 @@ from ragwarden.evaluation.bench_scale_data import (
     reset_peak_rss,
     scale_path,
 )
+from ragwarden.evaluation.percentiles import median_p95 as _percentiles
 from ragwarden.retrieval.edge_index import QdrantEdgeIndex
 from ragwarden.retrieval.index_tuning import EdgeTuning, ServerTuning
 
@@ -81,11 +82,6 @@ def ground_truth(company: Company, n: int, callers: list[int], cache: Path | Non
     if record is not None:
         record.write_text(json.dumps({"callers": callers, "top10": truth}) + "\n")
     return truth
-
-
-def _percentiles(ms: list[float]) -> tuple[float, float]:
-    ordered = sorted(ms)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def measure(index: Any, company: Company, callers: dict[str, list[int]], truth: dict[int, list[str]]) -> list[Any]:

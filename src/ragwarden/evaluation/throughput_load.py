@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from ragwarden.evaluation.percentiles import p95
+
 
 def typed(text: str) -> list[str]:
     """What a search box sends while ``text`` is typed: each word's end, and the middle of longer words."""
@@ -63,8 +65,7 @@ class Level:
 
     @property
     def p95(self) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else float("nan")
+        return p95(self.latencies_ms)
 
 
 def closed_loop(url: str, headers_for: dict[str, dict[str, str]], stream: list[tuple[str, str]], clients: int) -> Level:
