@@ -32,8 +32,11 @@ FLOORED = SearchPlan(dense_floor=0.5)
 def open_index(kind: str, tmp_path: Path, plan: SearchPlan) -> Any:
     if kind == "edge":
         from ragwarden.retrieval.edge_index import QdrantEdgeIndex
+        from ragwarden.retrieval.index_tuning import EdgeTuning
 
-        return QdrantEdgeIndex(tmp_path / "idx", plan=plan)
+        # One search under the whole filter, as the engine plans it: the graph-or-exact retry below is what
+        # runs then (with the filter cut by token, a corpus this small is scanned exactly from the start).
+        return QdrantEdgeIndex(tmp_path / "idx", plan=plan, tuning=EdgeTuning(split_filters=False))
     from qdrant_client import QdrantClient
 
     from ragwarden.retrieval.qdrant_index import QdrantServerIndex

@@ -6,7 +6,9 @@ RAM, rescored on the originals) and the original vectors and HNSW graph on disk,
 company-shaped corpus of :mod:`ragwarden.evaluation.bench_scale_data`. Per size: build time, peak RSS of
 the build and of the serving process, disk size, ACL-filtered top-10 p50/p95 through the Retriever (the
 choke point, re-check included) for narrow, medium and broad callers, and recall@10 against the exact
-filtered top-10 that numpy computes over each caller's visible set. Then how build time and cost per query
+filtered top-10 that numpy computes over each caller's visible set, beside the same search under the caller's
+whole filter as the engine plans it (the filter not cut by token, see
+:mod:`~ragwarden.retrieval.token_census`). Then how build time and cost per query
 grow with size, extrapolated to 10M from the two largest sizes. Last, the same corpus and callers at a
 small size through the qdrant-client adapter in local mode, beside the collection settings (quantization,
 shards, on-disk) that adapter sends to a real server: local mode ignores them and scans in Python, so its
@@ -113,7 +115,7 @@ class SizeResult:
     serve_rss: int
     serve_anon: int
     classes: list[ClassResult]
-    default_search: list[ClassResult]  # without ACORN and oversampling, as the product searches today
+    unsplit: list[ClassResult]  # one search under the caller's whole filter, as the engine plans it
 
     @property
     def worst_p95(self) -> float:
@@ -136,8 +138,8 @@ def run_size(args: argparse.Namespace, company: Company, n: int, callers: dict[s
     truth = dict(zip(everyone, ground_truth(company, n, everyone, path), strict=True))
     reset_peak_rss()
     measured, heap = [], 0
-    default_search = replace(tuning, acorn_max_selectivity=None, oversampling=None)
-    for searched in (tuning, default_search):  # the configuration under test, then today's search beside it
+    unsplit = replace(tuning, split_filters=False)
+    for searched in (tuning, unsplit):  # the product's search, then one filter as the engine plans it beside it
         index = QdrantEdgeIndex(path, tuning=searched)
         try:
             measured.append(measure(index, company, callers, truth))
@@ -148,8 +150,9 @@ def run_size(args: argparse.Namespace, company: Company, n: int, callers: dict[s
 
 
 def serving_tuning(args: argparse.Namespace) -> EdgeTuning:
-    """int8 with rescoring of twice the candidates, on disk unless ``--in-ram``, ACORN for the filtered
-    graph searches as selective as ``--acorn-max-selectivity``."""
+    """What ``RAGWARDEN_INDEX_QUANTIZATION=int8`` and ``RAGWARDEN_INDEX_ON_DISK`` build (int8 with rescoring of
+    twice the candidates, on disk unless ``--in-ram``) and search (the filter cut by token), with ACORN for the
+    filtered graph searches as selective as ``--acorn-max-selectivity`` if given."""
     acorn = args.acorn_max_selectivity
     return EdgeTuning(quantization="int8", on_disk=not args.in_ram, acorn_max_selectivity=acorn, oversampling=2.0)
 
@@ -169,10 +172,10 @@ def report_size(result: SizeResult, say: Say) -> None:
         f"{_gib(result.disk)}; peak RSS building {_gib(b['peak_rss_bytes'])}, serving {_gib(result.serve_rss)} "
         f"(of which not file-backed: {_gib(result.serve_anon)})"
     )
-    for c, plain in zip(result.classes, result.default_search, strict=True):
+    for c, plain in zip(result.classes, result.unsplit, strict=True):
         say(
             f"    {c.name:<7} callers (see {c.share:5.1%})  p50 {c.p50_ms:7.2f} ms   p95 {c.p95_ms:7.2f} ms   "
-            f"recall@10 {c.recall:.3f}   CPU {c.cpu_ms:6.2f} ms/query   [default search: p95 {plain.p95_ms:6.2f} ms, "
+            f"recall@10 {c.recall:.3f}   CPU {c.cpu_ms:6.2f} ms/query   [one filter: p95 {plain.p95_ms:6.2f} ms, "
             f"recall {plain.recall:.3f}, CPU {plain.cpu_ms:6.2f} ms]"
         )
 
@@ -227,7 +230,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dim", type=int, default=384)
     p.add_argument("--in-ram", action="store_true", help="keep the original vectors and graph in RAM")
     p.add_argument(
-        "--acorn-max-selectivity", type=float, default=1.0, help="ACORN for filters leaving at most this share"
+        "--acorn-max-selectivity", type=float, default=None, help="ACORN for filters leaving at most this share"
     )
     p.add_argument("--client-points", type=int, default=20_000, help="size for the qdrant-client adapter; 0 skips")
     p.add_argument("--client-queries", type=int, default=10, help="callers per class for qdrant-client local mode")
@@ -255,10 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     args.data_dir.mkdir(parents=True, exist_ok=True)
     say: Say = lambda text: print(text, flush=True)  # noqa: E731
     company = Company(groups=args.groups, dim=args.dim)
+    acorn = f"up to selectivity {args.acorn_max_selectivity}" if args.acorn_max_selectivity is not None else "off"
     say(
         f"ragwarden bench scale: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
         f"{args.groups} groups, callers in 5-50, int8 quantization + rescoring (oversampling 2), "
-        f"ACORN up to selectivity {args.acorn_max_selectivity}, "
+        f"filters cut by token, ACORN {acorn}, "
         f"vectors and graph {'in RAM' if args.in_ram else 'on disk'}, ACL payload indexes in RAM"
     )
     callers = pick_callers(company, args.queries)

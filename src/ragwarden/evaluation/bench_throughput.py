@@ -39,6 +39,7 @@ CONFIGS: dict[str, dict[str, str]] = {
     "cache only": {"RAGWARDEN_QUERY_BATCHING": "false"},
     "batching only": {"RAGWARDEN_QUERY_CACHE_SIZE": "0"},
     "audit off": {"RAGWARDEN_AUDIT": "off"},
+    "one filter": {"RAGWARDEN_INDEX_SPLIT_FILTERS": "false"},  # the ACL filter not cut by token
 }
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -41,13 +41,14 @@ from typing import Any
 from ragwarden.core.errors import ConfigurationError, IndexUnavailableError, InvalidRequestError
 from ragwarden.core.models import AccessControl, IndexedChunk, Scope, SearchFilter, SearchHit
 from ragwarden.core.ports import SearchMode
-from ragwarden.retrieval import edge_meta, edge_requests, filters, keyword_migration
+from ragwarden.retrieval import edge_meta, edge_requests, filters, keyword_migration, token_census
 from ragwarden.retrieval.facet_cache import FacetCache, WatchedShard, facet_key
 from ragwarden.retrieval.floored_search import floored_query, floored_search, query_legs
 from ragwarden.retrieval.hybrid import SearchPlan, plan_legs, should_query, should_scroll
 from ragwarden.retrieval.index_tuning import EdgeTuning
 from ragwarden.retrieval.keyword_migration import PointId
 from ragwarden.retrieval.sparse import Bm25Encoder
+from ragwarden.retrieval.token_census import TokenCensus
 
 META_FILE = edge_meta.META_FILE
 
@@ -70,6 +71,7 @@ class QdrantEdgeIndex:
         self._encoder = encoder or Bm25Encoder()
         self._shard: Any = None  # a WatchedShard: every write clears the facet cache
         self._facets = FacetCache()
+        self._census = TokenCensus(lambda: token_census.facet_count(self._shard))
         self._dimension: int | None = None
         self._lock = threading.Lock()
         self._unfolded = 0  # points written since the last fold (or since opening)
@@ -112,7 +114,7 @@ class QdrantEdgeIndex:
         shard_dir.mkdir(parents=True)
         shard = q.EdgeShard.create(str(shard_dir), edge_requests.shard_config(self._tuning, dimension))
         edge_requests.create_payload_indexes(shard)
-        self._shard, self._dimension = WatchedShard(shard, self._facets), dimension
+        self._shard, self._dimension = WatchedShard(shard, self._facets, self._census.written), dimension
         self._write_meta(self._encoder.version)
 
     def _write_meta(self, sparse: str, resume: PointId | None = None) -> None:
@@ -125,6 +127,7 @@ class QdrantEdgeIndex:
             self._shard = WatchedShard(
                 q.EdgeShard.load(str(self._dir / "shard"), edge_requests.shard_config(self._tuning, dimension)),
                 self._facets,
+                self._census.written,
             )
         except Exception as exc:  # noqa: BLE001 - the engine raises plain exceptions
             raise IndexUnavailableError(f"cannot open the index at {self._dir}: {exc}") from exc
@@ -242,8 +245,17 @@ class QdrantEdgeIndex:
         if not should_query(scope, limit, mode, self._plan) or self._shard is None:
             return []
         legs = query_legs(self._encoder, mode, dense, text, self._dimension)
-        engine = edge_requests.EdgeSearch(self._shard, scope, where, self._tuning)
+        engine = edge_requests.EdgeSearch(self._shard, scope, where, self._tuning, self._graphed())
         return floored_search(engine, self._plan, legs, limit, exact)
+
+    def _graphed(self) -> Callable[[str], bool] | None:
+        """Which allow tokens open enough points for the graph to link them (see
+        :mod:`~ragwarden.retrieval.token_census`); None when the tuning keeps the engine's own plan."""
+        if not self._tuning.split_filters or self._dimension is None:
+            return None
+        counts = self._census.counts()
+        least = token_census.graph_points(self._tuning.full_scan_threshold_kb, self._dimension)
+        return lambda token: counts.get(token, 0) >= least
 
     def visible_points(self, scope: Scope, where: SearchFilter | None = None) -> int:
         """How many points ``scope`` (and ``where``) may search: the corpus of its BM25 IDF."""

@@ -8,13 +8,13 @@ Every request that reads points carries the caller's filter from :mod:`ragwarden
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ragwarden.core.errors import ConfigurationError
 from ragwarden.core.models import AccessControl, IndexedChunk, Scope, SearchFilter, SearchHit
 from ragwarden.retrieval import filters, held_records
-from ragwarden.retrieval.floored_search import FlooredQuery
+from ragwarden.retrieval.floored_search import FlooredQuery, Step
 from ragwarden.retrieval.hybrid import DENSE, Leg
 from ragwarden.retrieval.index_tuning import EdgeTuning
 from ragwarden.retrieval.sparse import SPARSE_LANGUAGES, Bm25Encoder
@@ -46,10 +46,17 @@ def shard_config(tuning: EdgeTuning, dimension: int) -> Any:
     )
 
 
-def query_request(query: FlooredQuery, acl: Any, tuning: EdgeTuning | None = None) -> Any:
+def query_request(
+    query: FlooredQuery, acl: Any, tuning: EdgeTuning | None = None, parts: tuple[Any, Any] | None = None
+) -> Any:
     """One step searched directly; several prefetched (each with the access filter ``acl``, each under
     its floor) and fused by RRF, each weighted as its leg says. ``tuning``: ACORN and the rescoring's
-    oversampling for the dense leg (see :class:`~ragwarden.retrieval.index_tuning.EdgeTuning`)."""
+    oversampling for the dense leg (see :class:`~ragwarden.retrieval.index_tuning.EdgeTuning`).
+
+    ``parts``: ``acl`` cut in two (:func:`~ragwarden.retrieval.filters.edge_acl_parts`), the points behind
+    tokens the graph links and those behind the others. The dense leg then searches the first part in the
+    graph and scans the second exactly, and ranks the union on the vector again under ``acl`` (see
+    :mod:`~ragwarden.retrieval.token_census`); with only the second part, it scans it exactly."""
     import qdrant_edge as q
 
     idf = q.IdfParams(corpus=acl) if query.scoped_idf else None
@@ -57,29 +64,54 @@ def query_request(query: FlooredQuery, acl: Any, tuning: EdgeTuning | None = Non
     graph = q.AcornSearchParams(enable=True, max_selectivity=selectivity) if selectivity is not None else None
     oversampling = tuning.oversampling if tuning is not None else None
     rescored = q.QuantizationSearchParams(rescore=True, oversampling=oversampling) if oversampling else None
+    linked, scanned = parts if parts is not None and not query.exact else (acl, None)
 
     def nearest(leg: Leg) -> tuple[Any, Any]:
         if leg.sparse is None:
-            params = q.SearchParams(hnsw_ef=query.hnsw_ef, exact=query.exact, quantization=rescored, acorn=graph)
+            params = q.SearchParams(
+                hnsw_ef=query.hnsw_ef, exact=query.exact or linked is None, quantization=rescored, acorn=graph
+            )
             return q.Query.Nearest(list(leg.dense), using=leg.using), params
         vector = q.SparseVector(indices=list(leg.sparse.indices), values=list(leg.sparse.values))
         return q.Query.Nearest(vector, using=leg.using), q.SearchParams(exact=query.exact, idf=idf)
 
+    def split(step: Step, vector: Any, params: Any) -> list[Any] | None:
+        """The dense step's two searches, when the filter was cut and both parts hold tokens."""
+        if step.leg.sparse is not None or linked is None or scanned is None:
+            return None
+        exact = q.SearchParams(exact=True, quantization=rescored)
+        return [
+            q.Prefetch(limit=step.limit, query=vector, filter=linked, params=params),
+            q.Prefetch(limit=step.limit, query=vector, filter=scanned, params=exact),
+        ]
+
     if not query.fused:
         (step,) = query.steps
         vector, params = nearest(step.leg)
+        halves = split(step, vector, params)
         return q.QueryRequest(
             limit=query.limit,
+            prefetches=halves,
             query=vector,
             filter=acl,
-            params=params,
+            params=None if halves else params,
             with_payload=query.with_payload,
             score_threshold=step.floor,
         )
-    prefetches = [
-        q.Prefetch(limit=step.limit, query=vector, filter=acl, params=params, score_threshold=step.floor)
-        for step, (vector, params) in zip(query.steps, [nearest(s.leg) for s in query.steps], strict=True)
-    ]
+    prefetches = []
+    for step in query.steps:
+        vector, params = nearest(step.leg)
+        halves = split(step, vector, params)
+        prefetches.append(
+            q.Prefetch(
+                limit=step.limit,
+                query=vector,
+                prefetches=halves,
+                filter=acl,
+                params=None if halves else params,
+                score_threshold=step.floor,
+            )
+        )
     return q.QueryRequest(
         limit=query.limit,
         prefetches=prefetches,
@@ -94,11 +126,19 @@ class EdgeSearch:
     bound to the caller's access filter."""
 
     def __init__(
-        self, shard: Any, scope: Scope, where: SearchFilter | None, tuning: EdgeTuning | None = None
+        self,
+        shard: Any,
+        scope: Scope,
+        where: SearchFilter | None,
+        tuning: EdgeTuning | None = None,
+        graphed: Callable[[str], bool] | None = None,
     ) -> None:
         self._shard = shard
         self._acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
         self._tuning = tuning
+        # Which allow tokens the graph links (None: one search under the whole filter, as the engine plans it).
+        self._parts = filters.edge_acl_parts(scope, graphed, *filters.edge_where(where)) if graphed else None
+        self.dense_exact = self._parts is not None and self._parts[0] is None  # no token the graph links
 
     def visible_points(self) -> int:
         """Counted exactly; the scoped IDF itself reads as much."""
@@ -107,7 +147,7 @@ class EdgeSearch:
         return int(self._shard.count(q.CountRequest(exact=True, filter=self._acl)))
 
     def run(self, query: FlooredQuery) -> list[SearchHit]:
-        return [hit(p) for p in self._shard.query(query_request(query, self._acl, self._tuning))]
+        return [hit(p) for p in self._shard.query(query_request(query, self._acl, self._tuning, self._parts))]
 
 
 def facet_counts(shard: Any, scope: Scope, key: str, limit: int, where: SearchFilter | None) -> dict[str, int]:

@@ -68,21 +68,27 @@ class FacetCache:
 class WatchedShard:
     """The engine's shard, clearing ``cache`` after each write; everything else passes through."""
 
-    def __init__(self, shard: Any, cache: FacetCache) -> None:
+    def __init__(self, shard: Any, cache: FacetCache, after_write: Callable[[], None] | None = None) -> None:
         self._shard = shard
         self._cache = cache
+        self._after_write = after_write  # also told of every write (the token census)
+
+    def _written(self) -> None:
+        self._cache.clear()
+        if self._after_write is not None:
+            self._after_write()
 
     def update(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return self._shard.update(*args, **kwargs)
         finally:
-            self._cache.clear()
+            self._written()
 
     def update_from_snapshot(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return self._shard.update_from_snapshot(*args, **kwargs)
         finally:
-            self._cache.clear()
+            self._written()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._shard, name)

@@ -16,7 +16,7 @@ query (:func:`require_tokens` refuses it).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ragwarden.core.errors import AccessControlError, MissingScopeError
@@ -106,14 +106,31 @@ def edge_acl_filter(scope: Scope, *extra_must: Any) -> Any:
     return q.Filter(must=[*extra_must, *(_edge_member(m) for m in members)])
 
 
-def _edge_member(scope: AccessScope, *extra_must: Any) -> Any:
+def edge_acl_parts(scope: Scope, graphed: Callable[[str], bool], *extra_must: Any) -> tuple[Any, Any]:
+    """``scope``'s filter (with ``extra_must``) cut in two by the first member's allow tokens: the points it
+    may read through a token ``graphed`` says the HNSW graph has links for, and those it may read through
+    any other token; either is None when no token falls on its side. Each part is the whole filter with
+    fewer allow tokens (the share and deny conditions still see every token), so each is narrower than the
+    scope and together they match exactly what it matches."""
+    import qdrant_edge as q
+
+    first, *others = require_members(scope)
+    tokens = require_tokens(first)
+    rest = [_edge_member(m) for m in others]
+    sides = ([t for t in tokens if graphed(t)], [t for t in tokens if not graphed(t)])
+    return tuple(  # type: ignore[return-value]  # a pair, as annotated
+        q.Filter(must=[*extra_must, _edge_member(first, allow=side), *rest]) if side else None for side in sides
+    )
+
+
+def _edge_member(scope: AccessScope, *extra_must: Any, allow: Sequence[str] | None = None) -> Any:
     import qdrant_edge as q
 
     tokens = require_tokens(scope)
     return q.Filter(
         must=[
             *extra_must,
-            q.FieldCondition(key=ACL_ALLOW, match=q.MatchAny(any=tokens)),
+            q.FieldCondition(key=ACL_ALLOW, match=q.MatchAny(any=list(allow) if allow is not None else tokens)),
             q.Filter(
                 should=[
                     q.IsEmptyCondition(key=ACL_SHARE),

@@ -60,6 +60,10 @@ class FlooredQuery:
 class SearchEngine(Protocol):
     """An adapter's engine, bound to one caller's access filter (and ``where``)."""
 
+    # Whether the engine already scores every visible point for the dense leg (see
+    # :mod:`~ragwarden.retrieval.token_census`): then a short answer is the whole truth, never re-run.
+    dense_exact: bool
+
     def visible_points(self) -> int:
         """How many points the filter matches: the corpus of the caller's BM25 IDF."""
         ...
@@ -95,7 +99,8 @@ def floored_search(
         return []
     visible = engine.visible_points() if any(map(plan.floors_bm25, legs)) else None
     hits = engine.run(floored_query(plan, legs, limit, exact, visible))
-    if needs_exact_retry(legs, len(hits), limit, exact) and _graph_suspect(engine, plan, legs, limit):
+    scanned = exact or engine.dense_exact
+    if needs_exact_retry(legs, len(hits), limit, scanned) and _graph_suspect(engine, plan, legs, limit):
         hits = engine.run(floored_query(plan, legs, limit, True, visible))
     return hits
 

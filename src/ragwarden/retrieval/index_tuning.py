@@ -51,6 +51,11 @@ class EdgeTuning:
     # With quantization: how many more int8 candidates than asked for are rescored on the original vectors
     # (2.0: twice the limit). None: the engine's default (the limit itself, so a near tie can slip out).
     oversampling: float | None = None
+    # Cut each dense search's access filter by the caller's allow tokens: a graph search over those with
+    # enough points for HNSW links of their own (see full_scan_threshold_kb) and an exact scan over what the
+    # others open, merged by score (:mod:`~ragwarden.retrieval.token_census`). False: one search under the
+    # whole filter, as the engine plans it, which strands in the graph for callers in many mid-sized groups.
+    split_filters: bool = True
 
     def indexing_threshold(self, dimension: int) -> int:
         """Edge's indexing threshold in KB: the settle budget's worth of vectors, never below the

@@ -105,6 +105,8 @@ class ServerSearch:
     """The floored search's :class:`~ragwarden.retrieval.floored_search.SearchEngine` on one
     collection, bound to the caller's access filter."""
 
+    dense_exact = False  # the server plans each filtered search itself
+
     def __init__(self, client: Any, collection: str, scope: Scope, where: SearchFilter | None) -> None:
         self._client, self._collection = client, collection
         self._acl = filters.client_acl_filter(scope, *filters.client_where(where))
