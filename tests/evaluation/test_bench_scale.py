@@ -87,3 +87,31 @@ def test_bench_scale_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_bad_sizes_are_refused_clearly() -> None:
     with pytest.raises(SystemExit, match="--sizes wants sizes of at least 1000 chunks"):
         bench_scale.main(["--sizes", "ten"])
+
+
+def test_the_scale_settings_reach_both_adapters(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from ragwarden.core.errors import ConfigurationError
+    from ragwarden.core.settings import load_settings
+    from ragwarden.services import build_index
+
+    defaults = build_index(load_settings(data_dir=tmp_path / "a"))
+    try:
+        assert defaults._tuning == EdgeTuning()  # type: ignore[attr-defined]  # nothing changes unasked
+    finally:
+        defaults.close()
+    for name, value in (("QUANTIZATION", "int8"), ("ON_DISK", "true"), ("SHARDS", "3"), ("SPLIT_FILTERS", "false")):
+        monkeypatch.setenv(f"RAGWARDEN_INDEX_{name}", value)
+    edge = build_index(load_settings(data_dir=tmp_path / "b"))
+    try:
+        want = EdgeTuning(quantization="int8", on_disk=True, oversampling=2.0, split_filters=False)
+        assert edge._tuning == want  # type: ignore[attr-defined]
+    finally:
+        edge.close()
+    monkeypatch.setenv("RAGWARDEN_INDEX_BACKEND", "qdrant")
+    monkeypatch.setenv("RAGWARDEN_QDRANT_URL", "http://127.0.0.1:1")  # never called: only the request is built
+    server = build_index(load_settings(data_dir=tmp_path / "c"))
+    asked = server._tuning  # type: ignore[attr-defined]
+    assert (asked.quantization, asked.shard_number, asked.on_disk) == ("int8", 3, True)
+    monkeypatch.setenv("RAGWARDEN_INDEX_QUANTIZATION", "int4")
+    with pytest.raises(ConfigurationError):
+        load_settings(data_dir=tmp_path / "d")

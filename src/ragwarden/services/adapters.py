@@ -11,7 +11,10 @@ from ragwarden.core.settings import Settings
 
 def build_index(settings: Settings) -> VectorIndex:
     from ragwarden.retrieval.hybrid import SearchPlan
+    from ragwarden.retrieval.index_tuning import EdgeTuning, Quantization, ServerTuning
 
+    quantization: Quantization = "int8" if settings.index_quantization == "int8" else None
+    on_disk = settings.index_on_disk
     # the relevance floors: each leg keeps only candidates at or above its floor
     plan = SearchPlan(dense_floor=settings.search_dense_floor, sparse_floor=settings.search_sparse_floor)
     if settings.index_backend == "qdrant":
@@ -21,10 +24,17 @@ def build_index(settings: Settings) -> VectorIndex:
 
         api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
         client = QdrantClient(url=settings.qdrant_url, api_key=api_key)
-        return QdrantServerIndex(client, settings.collection, plan=plan)
+        server = ServerTuning(quantization=quantization, shard_number=settings.index_shards, on_disk=on_disk)
+        return QdrantServerIndex(client, settings.collection, plan=plan, tuning=server)
     from ragwarden.retrieval.edge_index import QdrantEdgeIndex
 
-    return QdrantEdgeIndex(settings.index_path, settings.collection, plan=plan)
+    edge = EdgeTuning(
+        quantization=quantization,
+        on_disk=on_disk,
+        oversampling=2.0 if quantization else None,  # twice the int8 candidates rescored: no near tie slips out
+        split_filters=settings.index_split_filters,
+    )
+    return QdrantEdgeIndex(settings.index_path, settings.collection, plan=plan, tuning=edge)
 
 
 def build_embedder(settings: Settings) -> Embedder:

@@ -87,6 +87,18 @@ class Settings(BaseSettings, GenerationFields, ADFields, TeamsFields, AuditField
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None
     collection: str = "ragwarden"
+    # How a new index stores its dense vectors (ragwarden bench scale; an existing index keeps what it was
+    # built with): "int8" keeps a 4x smaller scalar-quantized copy in RAM that searches score, rescored on the
+    # originals (with twice the candidates); index_on_disk leaves the originals and the HNSW graph on disk,
+    # paged in as searched (the ACL payload indexes stay in RAM); index_shards: shards a Qdrant server
+    # spreads over its cluster's nodes (the embedded index has one).
+    index_quantization: Literal["none", "int8"] = "none"
+    index_on_disk: bool = False
+    index_shards: int | None = Field(default=None, ge=1, le=1024)
+    # The embedded index cuts each dense search's ACL filter by the caller's tokens (a graph search over
+    # large groups, an exact scan over the rest; ragwarden.retrieval.token_census): off, it searches one
+    # filter as the engine plans it, which misses results for callers in many mid-sized groups.
+    index_split_filters: bool = True
 
     # Relevance floors of a search (see ragwarden.retrieval.hybrid): a candidate reaches the fusion only
     # with a cosine similarity of at least search_dense_floor to the query, or a BM25 score of at least
