@@ -85,33 +85,22 @@ def query_request(
             q.Prefetch(limit=step.limit, query=vector, filter=scanned, params=exact),
         ]
 
+    def stage(step: Step) -> dict[str, Any]:
+        """One step's search under ``acl``: directly, or ranking the union of its two halves."""
+        vector, params = nearest(step.leg)
+        halves = split(step, vector, params)
+        return {
+            "query": vector,
+            "prefetches": halves,
+            "filter": acl,
+            "params": None if halves else params,
+            "score_threshold": step.floor,
+        }
+
     if not query.fused:
         (step,) = query.steps
-        vector, params = nearest(step.leg)
-        halves = split(step, vector, params)
-        return q.QueryRequest(
-            limit=query.limit,
-            prefetches=halves,
-            query=vector,
-            filter=acl,
-            params=None if halves else params,
-            with_payload=query.with_payload,
-            score_threshold=step.floor,
-        )
-    prefetches = []
-    for step in query.steps:
-        vector, params = nearest(step.leg)
-        halves = split(step, vector, params)
-        prefetches.append(
-            q.Prefetch(
-                limit=step.limit,
-                query=vector,
-                prefetches=halves,
-                filter=acl,
-                params=None if halves else params,
-                score_threshold=step.floor,
-            )
-        )
+        return q.QueryRequest(limit=query.limit, with_payload=query.with_payload, **stage(step))
+    prefetches = [q.Prefetch(limit=step.limit, **stage(step)) for step in query.steps]
     return q.QueryRequest(
         limit=query.limit,
         prefetches=prefetches,
