@@ -1,33 +1,31 @@
 """The embedded vector index: Qdrant Edge (the Qdrant engine in-process), persistent on disk.
 
-Layout under ``path/collection/``: ``shard/`` (the Edge shard) and ``ragwarden-index.json`` (the
-dense dimension and the sparse encoder's version, and while an upgrade re-makes the keyword vectors where
-it resumes, see :mod:`~ragwarden.retrieval.keyword_migration`; written once the payload indexes exist, so
-a shard without it never held a point).
+Layout under ``path/collection/``: ``shard/`` (the Edge shard) and ``ragwarden-index.json`` (the dense dimension
+and the sparse encoder's version, and while an upgrade re-makes the keyword vectors where it resumes, see
+:mod:`~ragwarden.retrieval.keyword_migration`; written once the payload indexes exist, so a shard without it never
+held a point).
 
-How qdrant-edge-py 0.9.0 behaves with a server's threads (measured here, 2 cores, 100 000 384-d
-points; ``python -m ragwarden.evaluation.index_freshness`` repeats it):
+How qdrant-edge-py 0.9.0 behaves with a server's threads (measured here, 2 cores, 100 000 384-d points;
+``python -m ragwarden.evaluation.index_freshness`` repeats it):
 
-- One ``EdgeShard`` serves many threads: ``query``/``scroll``/``count``/``facet``/``update`` release
-  the GIL while the engine works, and readers never see an overwritten point missing or twice
-  (``tests/retrieval/test_edge_fold.py``). A call racing :meth:`~QdrantEdgeIndex.close` raises.
-- ``optimize()`` holds the GIL throughout: every Python thread, API requests too, waits until it
-  returns (a pure-Python thread: 23 steps/s during a 21 s optimize, 81 000/s before). Searches are
-  late, never wrong; so folds must be rare and small.
-- Fresh points sit in an appendable segment, searched exactly behind the payload-index pre-filter
-  (ACL and ``where`` hold there too): free for narrow callers, ~1.3 ms per 1 000 waiting points for
-  one who sees half the corpus. ``info()`` cannot say how many wait (``indexed_vectors_count`` counts
-  BM25 vectors and keeps deleted points), so this adapter counts writes and re-stamps (a payload
-  write moves a point out of its HNSW segment).
-- ``optimize()`` builds HNSW only for a segment past ``indexing_threshold`` (5 new points: nothing).
-  Past it, once ``default_segment_number`` segments exist, Edge re-indexes the fresh segment together
-  with the smallest indexed one: at 2, the whole 100 000-point segment (15-50 s per 7 000 new points;
-  the first build took 103 s). With room for 8, fresh points become a segment of their own (3-9 s per
-  7 000) and small segments merge with each other first.
+- One ``EdgeShard`` serves many threads; readers never see an overwritten point missing or twice
+  (``tests/retrieval/test_edge_fold.py``); a call racing :meth:`~QdrantEdgeIndex.close` raises. But ``query``
+  keeps the GIL while it searches (two threads side by side: 1.04x one thread's rate).
+- ``optimize()`` holds the GIL throughout: every Python thread, API requests too, waits until it returns (a
+  pure-Python thread: 23 steps/s during a 21 s optimize, 81 000/s before). Searches are late, never wrong; so
+  folds must be rare and small.
+- Fresh points sit in an appendable segment, searched exactly behind the payload-index pre-filter (ACL and
+  ``where`` hold there too): free for narrow callers, ~1.3 ms per 1 000 waiting points for one who sees half the
+  corpus. ``info()`` cannot say how many wait (``indexed_vectors_count`` counts BM25 vectors and keeps deleted
+  points), so this adapter counts writes and re-stamps (a payload write moves a point out of its HNSW segment).
+- ``optimize()`` builds HNSW only for a segment past ``indexing_threshold`` (5 new points: nothing). Past it, once
+  ``default_segment_number`` segments exist, Edge re-indexes the fresh segment together with the smallest indexed
+  one: at 2, the whole 100 000-point segment (15-50 s per 7 000 new points; the first build took 103 s). With room
+  for 8, fresh points become a segment of their own (3-9 s per 7 000) and small segments merge with each other
+  first.
 
-Hence :meth:`QdrantEdgeIndex.settle`: fresh points wait until ``settle_budget`` have gathered, then
-one fold indexes just them.
-"""
+Hence :meth:`QdrantEdgeIndex.settle`: fresh points wait until ``settle_budget`` have gathered, then one fold
+indexes just them."""
 
 from __future__ import annotations
 
@@ -48,7 +46,6 @@ from ragwarden.retrieval.hybrid import SearchPlan, plan_legs, should_query, shou
 from ragwarden.retrieval.index_tuning import EdgeTuning
 from ragwarden.retrieval.keyword_migration import PointId
 from ragwarden.retrieval.sparse import Bm25Encoder
-from ragwarden.retrieval.token_census import TokenCensus
 
 META_FILE = edge_meta.META_FILE
 
@@ -71,7 +68,7 @@ class QdrantEdgeIndex:
         self._encoder = encoder or Bm25Encoder()
         self._shard: Any = None  # a WatchedShard: every write clears the facet cache
         self._facets = FacetCache()
-        self._census = TokenCensus(lambda: token_census.facet_count(self._shard))
+        self._census = token_census.TokenCensus(lambda: token_census.facet_count(self._shard))
         self._dimension: int | None = None
         self._lock = threading.Lock()
         self._unfolded = 0  # points written since the last fold (or since opening)
@@ -249,13 +246,9 @@ class QdrantEdgeIndex:
         return floored_search(engine, self._plan, legs, limit, exact)
 
     def _graphed(self) -> Callable[[str], bool] | None:
-        """Which allow tokens open enough points for the graph to link them (see
-        :mod:`~ragwarden.retrieval.token_census`); None when the tuning keeps the engine's own plan."""
-        if not self._tuning.split_filters or self._dimension is None:
-            return None
-        counts = self._census.counts()
-        least = token_census.graph_points(self._tuning.full_scan_threshold_kb, self._dimension)
-        return lambda token: counts.get(token, 0) >= least
+        """Which allow tokens the graph links (None: the tuning keeps the engine's own plan)."""
+        t, dimension = self._tuning, self._dimension
+        return self._census.graphed(t.full_scan_threshold_kb, dimension) if t.split_filters and dimension else None
 
     def visible_points(self, scope: Scope, where: SearchFilter | None = None) -> int:
         """How many points ``scope`` (and ``where``) may search: the corpus of its BM25 IDF."""

@@ -59,48 +59,11 @@ def query_request(
     :mod:`~ragwarden.retrieval.token_census`); with only the second part, it scans it exactly."""
     import qdrant_edge as q
 
-    idf = q.IdfParams(corpus=acl) if query.scoped_idf else None
-    selectivity = tuning.acorn_max_selectivity if tuning is not None else None
-    graph = q.AcornSearchParams(enable=True, max_selectivity=selectivity) if selectivity is not None else None
-    oversampling = tuning.oversampling if tuning is not None else None
-    rescored = q.QuantizationSearchParams(rescore=True, oversampling=oversampling) if oversampling else None
-    linked, scanned = parts if parts is not None and not query.exact else (acl, None)
-
-    def nearest(leg: Leg) -> tuple[Any, Any]:
-        if leg.sparse is None:
-            params = q.SearchParams(
-                hnsw_ef=query.hnsw_ef, exact=query.exact or linked is None, quantization=rescored, acorn=graph
-            )
-            return q.Query.Nearest(list(leg.dense), using=leg.using), params
-        vector = q.SparseVector(indices=list(leg.sparse.indices), values=list(leg.sparse.values))
-        return q.Query.Nearest(vector, using=leg.using), q.SearchParams(exact=query.exact, idf=idf)
-
-    def split(step: Step, vector: Any, params: Any) -> list[Any] | None:
-        """The dense step's two searches, when the filter was cut and both parts hold tokens."""
-        if step.leg.sparse is not None or linked is None or scanned is None:
-            return None
-        exact = q.SearchParams(exact=True, quantization=rescored)
-        return [
-            q.Prefetch(limit=step.limit, query=vector, filter=linked, params=params),
-            q.Prefetch(limit=step.limit, query=vector, filter=scanned, params=exact),
-        ]
-
-    def stage(step: Step) -> dict[str, Any]:
-        """One step's search under ``acl``: directly, or ranking the union of its two halves."""
-        vector, params = nearest(step.leg)
-        halves = split(step, vector, params)
-        return {
-            "query": vector,
-            "prefetches": halves,
-            "filter": acl,
-            "params": None if halves else params,
-            "score_threshold": step.floor,
-        }
-
+    stages = _Stages(query, acl, tuning, parts)
     if not query.fused:
         (step,) = query.steps
-        return q.QueryRequest(limit=query.limit, with_payload=query.with_payload, **stage(step))
-    prefetches = [q.Prefetch(limit=step.limit, **stage(step)) for step in query.steps]
+        return q.QueryRequest(limit=query.limit, with_payload=query.with_payload, **stages.stage(step))
+    prefetches = [q.Prefetch(limit=step.limit, **stages.stage(step)) for step in query.steps]
     return q.QueryRequest(
         limit=query.limit,
         prefetches=prefetches,
@@ -108,6 +71,61 @@ def query_request(
         filter=acl,
         with_payload=query.with_payload,
     )
+
+
+class _Stages:
+    """The steps of one query in Edge's types (see :func:`query_request`)."""
+
+    def __init__(self, query: FlooredQuery, acl: Any, tuning: EdgeTuning | None, parts: tuple[Any, Any] | None) -> None:
+        import qdrant_edge as q
+
+        self.query, self.acl = query, acl
+        self.idf = q.IdfParams(corpus=acl) if query.scoped_idf else None
+        selectivity = tuning.acorn_max_selectivity if tuning is not None else None
+        self.acorn = q.AcornSearchParams(enable=True, max_selectivity=selectivity) if selectivity is not None else None
+        oversampling = tuning.oversampling if tuning is not None else None
+        self.rescored = q.QuantizationSearchParams(rescore=True, oversampling=oversampling) if oversampling else None
+        cut: tuple[Any, Any] = parts if parts is not None and not query.exact else (acl, None)
+        self.linked, self.scanned = cut
+
+    def nearest(self, leg: Leg) -> tuple[Any, Any]:
+        import qdrant_edge as q
+
+        exact = self.query.exact
+        if leg.sparse is None:
+            params = q.SearchParams(
+                hnsw_ef=self.query.hnsw_ef,
+                exact=exact or self.linked is None,
+                quantization=self.rescored,
+                acorn=self.acorn,
+            )
+            return q.Query.Nearest(list(leg.dense), using=leg.using), params
+        vector = q.SparseVector(indices=list(leg.sparse.indices), values=list(leg.sparse.values))
+        return q.Query.Nearest(vector, using=leg.using), q.SearchParams(exact=exact, idf=self.idf)
+
+    def halves(self, step: Step, vector: Any, params: Any) -> list[Any] | None:
+        """The dense step's two searches, when the filter was cut and both parts hold tokens."""
+        import qdrant_edge as q
+
+        if step.leg.sparse is not None or self.linked is None or self.scanned is None:
+            return None
+        exact = q.SearchParams(exact=True, quantization=self.rescored)
+        return [
+            q.Prefetch(limit=step.limit, query=vector, filter=self.linked, params=params),
+            q.Prefetch(limit=step.limit, query=vector, filter=self.scanned, params=exact),
+        ]
+
+    def stage(self, step: Step) -> dict[str, Any]:
+        """One step's search under the whole filter: directly, or ranking the union of its two halves."""
+        vector, params = self.nearest(step.leg)
+        halves = self.halves(step, vector, params)
+        return {
+            "query": vector,
+            "prefetches": halves,
+            "filter": self.acl,
+            "params": None if halves else params,
+            "score_threshold": step.floor,
+        }
 
 
 class EdgeSearch:

@@ -69,6 +69,11 @@ class TokenCensus:
             threading.Thread(target=self._recount_once, name="token-census", daemon=True).start()
         return counts
 
+    def graphed(self, full_scan_threshold_kb: int, dimension: int) -> Callable[[str], bool]:
+        """Whether a token opens enough points for the graph to link them, by the current figures."""
+        counts, least = self.counts(), graph_points(full_scan_threshold_kb, dimension)
+        return lambda token: counts.get(token, 0) >= least
+
     def _recount_once(self) -> None:
         try:
             self._recount()
