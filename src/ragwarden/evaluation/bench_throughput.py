@@ -34,7 +34,7 @@ CONFIGS: dict[str, dict[str, str]] = {
     },
     "torch queries": {"RAGWARDEN_QUERY_BACKEND": "torch"},
     "shared pool": {"RAGWARDEN_SEARCH_THREADS": "0"},
-    "2 threads": {"RAGWARDEN_SEARCH_THREADS": "2"},
+    "4 threads": {"RAGWARDEN_SEARCH_THREADS": "4"},
     "8 threads": {"RAGWARDEN_SEARCH_THREADS": "8"},
     "cache only": {"RAGWARDEN_QUERY_BATCHING": "false"},
     "batching only": {"RAGWARDEN_QUERY_CACHE_SIZE": "0"},
