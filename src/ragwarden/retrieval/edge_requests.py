@@ -141,10 +141,11 @@ class EdgeSearch:
         graphed: Callable[[str], bool] | None = None,
     ) -> None:
         self._shard = shard
-        self._acl = filters.edge_acl_filter(scope, *filters.edge_where(where))
+        narrowing = filters.edge_where(where)
+        self._acl = filters.edge_acl_filter(scope, *narrowing)
         self._tuning = tuning
         # Which allow tokens the graph links (None: one search under the whole filter, as the engine plans it).
-        self._parts = filters.edge_acl_parts(scope, graphed, *filters.edge_where(where)) if graphed else None
+        self._parts = filters.edge_acl_parts(scope, graphed, *narrowing, whole=self._acl) if graphed else None
         self.dense_exact = self._parts is not None and self._parts[0] is None  # no token the graph links
 
     def visible_points(self) -> int:

@@ -106,18 +106,23 @@ def edge_acl_filter(scope: Scope, *extra_must: Any) -> Any:
     return q.Filter(must=[*extra_must, *(_edge_member(m) for m in members)])
 
 
-def edge_acl_parts(scope: Scope, graphed: Callable[[str], bool], *extra_must: Any) -> tuple[Any, Any]:
+def edge_acl_parts(
+    scope: Scope, graphed: Callable[[str], bool], *extra_must: Any, whole: Any | None = None
+) -> tuple[Any, Any]:
     """``scope``'s filter (with ``extra_must``) cut in two by the first member's allow tokens: the points it
     may read through a token ``graphed`` says the HNSW graph has links for, and those it may read through
     any other token; either is None when no token falls on its side. Each part is the whole filter with
     fewer allow tokens (the share and deny conditions still see every token), so each is narrower than the
-    scope and together they match exactly what it matches."""
+    scope and together they match exactly what it matches. ``whole``: that filter, already built
+    (:func:`edge_acl_filter` with the same ``extra_must``), stands for the one side that holds every token."""
     import qdrant_edge as q
 
     first, *others = require_members(scope)
     tokens = require_tokens(first)
-    rest = [_edge_member(m) for m in others]
     sides = ([t for t in tokens if graphed(t)], [t for t in tokens if not graphed(t)])
+    if whole is not None and not all(sides):
+        return (whole, None) if sides[0] else (None, whole)
+    rest = [_edge_member(m) for m in others]
     return tuple(  # type: ignore[return-value]  # a pair, as annotated
         q.Filter(must=[*extra_must, _edge_member(first, allow=side), *rest]) if side else None for side in sides
     )
