@@ -9,12 +9,15 @@ import pytest
 import yaml
 
 from ragwarden.evaluation import bench_throughput, benchmarks
-from ragwarden.evaluation.throughput_load import query_stream, typed
+from ragwarden.evaluation.throughput_load import closed_loop, query_stream, typed
 
 
 def test_typing_sends_each_word_end_and_the_middle_of_long_words() -> None:
     assert typed("Netzwerkdrucker einrichten") == [
-        "Netzwer", "Netzwerkdrucker", "Netzwerkdrucker einri", "Netzwerkdrucker einrichten"
+        "Netzwer",
+        "Netzwerkdrucker",
+        "Netzwerkdrucker einri",
+        "Netzwerkdrucker einrichten",
     ]
 
 
@@ -40,3 +43,11 @@ def test_bench_throughput_runs_small(capsys: pytest.CaptureFixture[str]) -> None
     assert "levers on" in out and " 12 users" in out
     rows = [line.split() for line in out.splitlines() if line.startswith("levers on ")]
     assert [r[2] for r in rows] == ["1", "3"] and all(r[-1] == "0" for r in rows)  # no errors
+
+
+@pytest.mark.parametrize("client", ["stdlib", "httpx"])
+def test_a_request_that_fails_counts_as_an_error_and_the_clients_go_on(client: str) -> None:
+    stream = [("a", "Urlaub"), ("b", "VPN"), ("a", "Reisekosten")]
+    level = closed_loop("http://127.0.0.1:9", {"a": {}, "b": {}}, stream, 2, client)  # nothing listens on 9
+    assert level.errors == 3 and level.latencies_ms == []
+    assert level.client_cpu_ms > 0

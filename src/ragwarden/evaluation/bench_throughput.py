@@ -8,6 +8,9 @@ once per configuration: the query levers on (the defaults), then off (``RAGWARDE
 ``RAGWARDEN_QUERY_BATCHING=false``), so their ratio is measured side by side. Before the levels, a
 warm-up stream (not counted) fills the query vector cache as a running server's would be.
 
+The clients share this machine's cores with the server: ``--client`` picks what sends the requests (``stdlib``,
+the lighter, by default; ``httpx``), and each level reports the CPU it took per request (``client ms``).
+
 ``--embedding`` adds the query-embedding cost in this process: ms per query at batch 1 and batched,
 through ``SentenceTransformer.encode`` and through the direct forward pass the embedder now uses.
 """
@@ -29,7 +32,9 @@ from ragwarden.testing.live_server import PROXY_SECRET, LiveServer
 CONFIGS: dict[str, dict[str, str]] = {
     "levers on": {},
     "levers off": {
-        "RAGWARDEN_QUERY_CACHE_SIZE": "0", "RAGWARDEN_QUERY_BATCHING": "false", "RAGWARDEN_SEARCH_THREADS": "0",
+        "RAGWARDEN_QUERY_CACHE_SIZE": "0",
+        "RAGWARDEN_QUERY_BATCHING": "false",
+        "RAGWARDEN_SEARCH_THREADS": "0",
         "RAGWARDEN_QUERY_BACKEND": "torch",
     },
     "torch queries": {"RAGWARDEN_QUERY_BACKEND": "torch"},
@@ -80,18 +85,24 @@ def queries() -> tuple[list[str], list[str]]:
 
 
 def run_config(
-    name: str, env: dict[str, str], run_dir: Path, users: list[str], levels: list[int], requests: int
+    name: str,
+    env: dict[str, str],
+    run_dir: Path,
+    users: list[str],
+    levels: list[int],
+    requests: int,
+    client: str = "stdlib",
 ) -> list[Level]:
     server = LiveServer(run_dir / "data", run_dir / "directory.yaml", env_extra=env)
     server.start()
     try:
         headers = {u: {"X-Remote-User": u, "X-Proxy-Secret": PROXY_SECRET} for u in users}
         typed, faq = queries()
-        closed_loop(server.url, headers, query_stream(typed, faq, users, requests, seed=0), 5)  # warm-up
+        closed_loop(server.url, headers, query_stream(typed, faq, users, requests, seed=0), 5, client)  # warm-up
         out = []
         for clients in levels:
             stream = query_stream(typed, faq, users, requests, seed=clients)
-            out.append(closed_loop(server.url, headers, stream, clients))
+            out.append(closed_loop(server.url, headers, stream, clients, client))
             print(f"  {name}: {clients} clients done", flush=True)
         return out
     finally:
@@ -99,11 +110,14 @@ def run_config(
 
 
 def report(results: dict[str, list[Level]]) -> str:
-    lines = [f"{'configuration':14} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6}"]
+    lines = [
+        f"{'configuration':14} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'client ms':>9} {'errors':>6}"
+    ]
     for name, levels in results.items():
         for level in levels:
             lines.append(
-                f"{name:14} {level.clients:7d} {level.rate:8.1f} {level.p50:8.1f} {level.p95:8.1f} {level.errors:6d}"
+                f"{name:14} {level.clients:7d} {level.rate:8.1f} {level.p50:8.1f} {level.p95:8.1f} "
+                f"{level.client_cpu_ms:9.2f} {level.errors:6d}"
             )
     names = list(results)
     if len(names) >= 2:
@@ -162,10 +176,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", default="1,5,20", help="closed-loop client counts (default 1,5,20)")
     parser.add_argument("--requests", type=int, default=600, help="requests per level (default 600)")
     parser.add_argument("--users", type=int, default=50, help="users in the directory (default 50)")
-    parser.add_argument(
-        "--configs", default="levers on,levers off", help=f"comma-separated, of: {', '.join(CONFIGS)}"
-    )
+    parser.add_argument("--configs", default="levers on,levers off", help=f"comma-separated, of: {', '.join(CONFIGS)}")
     parser.add_argument("--embedding", action="store_true", help="also the query-embedding cost per batch size")
+    parser.add_argument(
+        "--client",
+        choices=["stdlib", "httpx"],
+        default="stdlib",
+        help="what sends the requests (default stdlib: http.client, ~0.4 ms CPU per request; httpx ~1.9 ms)",
+    )
     args = parser.parse_args(argv)
     levels = [int(c) for c in args.clients.split(",")]
     names = [n.strip() for n in args.configs.split(",")]
@@ -177,9 +195,14 @@ def main(argv: list[str] | None = None) -> int:
         users = grown_directory(run_dir / "directory.yaml", args.users)
         os.environ.setdefault("RAGWARDEN_PROXY_SECRET", PROXY_SECRET)
         ingest(run_dir / "data")
-        results = {name: run_config(name, CONFIGS[name], run_dir, users, levels, args.requests) for name in names}
-    print(f"/v1/search, demo corpus, {len(users)} users, trusted-header, facets on, auditing on, "
-          f"{args.requests} requests per level; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        results = {
+            name: run_config(name, CONFIGS[name], run_dir, users, levels, args.requests, args.client) for name in names
+        }
+    print(
+        f"/v1/search, demo corpus, {len(users)} users, trusted-header, facets on, auditing on, "
+        f"{args.requests} requests per level, {args.client} client on the same cores (client ms: its CPU per "
+        f"request); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(report(results))
     if args.embedding:
         print(embedding_costs())
