@@ -92,6 +92,7 @@ def closed_loop(
     200+ requests/s httpx alone takes ~40 % of a core from it and queues its own threads on the interpreter
     lock, which the latencies then include. The CPU it took is reported (:attr:`Level.client_cpu_ms`)."""
     send = {"stdlib": _stdlib_sender, "httpx": _httpx_sender}[client](url)
+    sent = {user: {**headers, "Content-Type": "application/json"} for user, headers in headers_for.items()}
     level, lock, position = Level(clients), threading.Lock(), [0]
 
     def run() -> None:
@@ -104,7 +105,7 @@ def closed_loop(
                     position[0] += 1
                 body = json.dumps({"query": query, "limit": 10})
                 started = time.perf_counter()
-                ok = post(body, headers_for[user])
+                ok = post(body, sent[user])
                 elapsed = (time.perf_counter() - started) * 1000
                 with lock:
                     if ok:
@@ -135,7 +136,7 @@ def _stdlib_sender(url: str) -> Callable[[], contextlib.AbstractContextManager[P
 
         def post(body: str, headers: dict[str, str]) -> bool:
             try:
-                conn.request("POST", "/v1/search", body, {**headers, "Content-Type": "application/json"})
+                conn.request("POST", "/v1/search", body, headers)
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):
@@ -160,7 +161,7 @@ def _httpx_sender(url: str) -> Callable[[], contextlib.AbstractContextManager[Po
 
             def post(body: str, headers: dict[str, str]) -> bool:
                 try:
-                    r = http.post("/v1/search", content=body, headers={**headers, "Content-Type": "application/json"})
+                    r = http.post("/v1/search", content=body, headers=headers)
                 except httpx.HTTPError:
                     return False
                 return r.status_code == 200
